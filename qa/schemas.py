@@ -1,0 +1,153 @@
+"""The pydantic models shared by the index, the CLI's ``--json``, the service and the UI.
+
+Data flow: ``DocumentMeta`` + body → ``Clause`` list → ``Hit`` (search) → ``Answer`` (ask).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SearchMode = Literal["hybrid", "dense", "lexical"]
+
+
+class DocumentMeta(BaseModel):
+    """Metadata of one ingested document.
+
+    Args:
+        doc_id: stable id derived from the source file's folder and name.
+        title: the document's own title (the plan's title where a notice wraps a plan).
+        notice_title: the wrapping notice's title (``关于印发…的通知``), if any.
+        doc_number: 文号 normalised to ``〔〕`` brackets.
+        issuer: issuing body (发文机关).
+        region: city or county the document belongs to.
+        written_date: 成文日期, ISO ``YYYY-MM-DD``.
+        published_date: 发布日期, ISO ``YYYY-MM-DD``.
+        validity: 有效性 as stated (``有效``, ``失效``…).
+        source_path: path of the source file when ingested.
+        sha256: hash of the source bytes; re-ingest skips unchanged files by it.
+        format: source format (``txt``, ``md``, ``html``, ``docx``, ``pdf``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: str
+    title: str
+    notice_title: str | None = None
+    doc_number: str | None = None
+    issuer: str | None = None
+    region: str | None = None
+    written_date: str | None = None
+    published_date: str | None = None
+    validity: str | None = None
+    source_path: str
+    sha256: str
+    format: str
+    char_count: int = 0
+    clause_count: int = 0
+
+    @property
+    def date(self) -> str | None:
+        """The date an official would cite: written date, else published date."""
+        return self.written_date or self.published_date
+
+    @property
+    def year(self) -> int | None:
+        return int(self.date[:4]) if self.date else None
+
+
+class Clause(BaseModel):
+    """The smallest numbered unit of a document (or one part of a long one).
+
+    ``text == body[char_start:char_end]`` always holds. Parts of a split clause share
+    ``clause_id`` and ``citation`` and differ in ``part``.
+
+    Args:
+        clause_id: stable id, ``{doc_id}-{ordinal}``.
+        passage_id: unique id of this passage, ``{clause_id}`` or ``{clause_id}#p{part}``.
+        heading_path: ancestors as ``label + heading``, outermost first.
+        label: the clause's own number as written (``4.``, ``（二）``, ``第十条``); None for unnumbered text.
+        heading: the clause's heading text, if it has one.
+        kind: numbering style (``article``, ``chapter``, ``cn``, ``paren_cn``, ``digit``, ``paren_digit``, ``circled``, ``preamble``).
+        position: the clause's position as officials write it, e.g. ``三、(二)4.`` or ``第十条``.
+        citation: ``《title》（文号）position``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    clause_id: str
+    passage_id: str
+    doc_id: str
+    ordinal: int
+    part: int = 0
+    parts: int = 1
+    heading_path: list[str] = Field(default_factory=list)
+    label: str | None = None
+    heading: str | None = None
+    kind: str = "preamble"
+    position: str = ""
+    text: str
+    char_start: int
+    char_end: int
+    citation: str = ""
+
+
+class Document(BaseModel):
+    """A parsed document: metadata, cleaned body text and its clauses."""
+
+    meta: DocumentMeta
+    body: str
+    clauses: list[Clause]
+
+
+class IngestError(BaseModel):
+    """One file that could not be ingested, and why."""
+
+    path: str
+    error: str
+
+
+class IngestReport(BaseModel):
+    """Summary of one ``qa ingest`` run."""
+
+    added: list[str] = Field(default_factory=list)
+    replaced: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    errors: list[IngestError] = Field(default_factory=list)
+    documents: int = 0
+    clauses: int = 0
+    seconds: float = 0.0
+
+
+class Filters(BaseModel):
+    """Restrictions applied to a search."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region: list[str] | None = None
+    issuer: list[str] | None = None
+    doc_ids: list[str] | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    validity: list[str] | None = None
+
+
+class Hit(BaseModel):
+    """One ranked clause, with everything needed to cite it."""
+
+    clause_id: str
+    passage_id: str
+    doc_id: str
+    doc_title: str
+    doc_number: str | None = None
+    issuer: str | None = None
+    region: str | None = None
+    date: str | None = None
+    heading_path: list[str]
+    label: str | None = None
+    text: str
+    char_start: int
+    char_end: int
+    citation: str
+    score: float
