@@ -39,6 +39,7 @@ class RawClause:
     label: str | None = None
     heading: str | None = None
     ancestors: list[_Node] = field(default_factory=list)
+    part: int = 0  # index of this part when a long clause is split
 
     @property
     def heading_path(self) -> list[str]:
@@ -81,16 +82,21 @@ def _heading(rest: str, kind: str) -> str | None:
     return None
 
 
-def _accept(marker: Marker, stack: list[_Node], in_article: bool) -> bool:
-    """Whether a marker opens a clause here, given the open numbering levels."""
+def _accept(marker: Marker, stack: list[_Node], in_article: bool, last_number: dict[str, int]) -> bool:
+    """Whether a marker opens a clause here, given the open numbering levels.
+
+    A style that is not open may start at 1 (or 2, if the first item was lost), or continue the
+    numbering it had in an earlier section (如皋's tasks run 1.–26. across (一)–(八)).
+    """
     if marker.kind == "article" or marker.kind in LAW_LEVELS:
         return True
     if in_article:
         return False  # 款 and 项 stay inside their article
     for node in reversed(stack):
         if node.kind == marker.kind:
-            return marker.number > node.number or marker.number == 1
-    return marker.number <= 2 or not stack
+            # the next number (or one after a skipped item), or a new list starting at 1
+            return node.number < marker.number <= node.number + 2 or marker.number == 1
+    return marker.number <= 2 or not stack or marker.number == last_number.get(marker.kind, -1) + 1
 
 
 def parse_clauses(body: str, split_before: tuple[int, ...] = (), max_chars: int = MAX_CLAUSE_CHARS) -> list[RawClause]:
@@ -108,13 +114,15 @@ def parse_clauses(body: str, split_before: tuple[int, ...] = (), max_chars: int 
     stack: list[_Node] = []
     opened: list[RawClause] = [RawClause(start=0, end=0)]
     splits = set(split_before)
+    last_number: dict[str, int] = {}
     for start, end in _lines(body):
         line = body[start:end]
         stripped = line.lstrip(" \t\u3000")
         indent = len(line) - len(stripped)
         marker = match_marker(stripped)
         in_article = any(node.kind == "article" for node in stack)
-        if marker and _accept(marker, stack, in_article):
+        if marker and _accept(marker, stack, in_article, last_number):
+            last_number[marker.kind] = marker.number
             _close_levels(stack, marker)
             heading = _heading(stripped[marker.end:], marker.kind)
             separator = " " if marker.kind in LAW_LEVELS else ""
@@ -178,7 +186,7 @@ def _split_long(body: str, clause: RawClause, max_chars: int) -> list[RawClause]
         span = _trim(body, clause.start + s, clause.start + e)
         if span:
             result.append(RawClause(start=span[0], end=span[1], kind=clause.kind, label=clause.label,
-                                    heading=clause.heading, ancestors=clause.ancestors))
+                                    heading=clause.heading, ancestors=clause.ancestors, part=len(result)))
     return result
 
 

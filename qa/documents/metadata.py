@@ -1,0 +1,160 @@
+"""Document metadata: title, 文号, issuer, region, dates and validity from the body and its chrome."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from qa.documents.cleaning import Cleaned
+
+_BRACKETS = "〔〕[]［］()（）【】"
+DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,12})\s*[〔\[［(（【]\s*((?:19|20)\d{2})\s*[〕\]］)）】]\s*(\d{1,4})\s*号")
+_CN_DATE = re.compile(r"^((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日$")
+_ANY_DATE = re.compile(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+_NOTICE_TITLE = re.compile(r"^(?:[\u4e00-\u9fff]{2,20}(?:关于)|关于).{4,120}的(?:通知|意见|决定|批复|函|通报|公告)$")
+_QUOTED_TITLE = re.compile(r"《([^《》]{4,80})》")
+_REGION = re.compile(r"^([\u4e00-\u9fff]{2,4}?(?:自治州|自治县|省|市|县|区|盟|旗))")
+_PLACE = re.compile(r"([\u4e00-\u9fff]{2}(?:市|县))")
+_NOT_REGION_PREFIX = ("中华", "全国", "国务", "人民", "各镇", "各县", "各市", "本市", "本县", "我市", "我县", "全市",
+                      "全县", "城市", "县域", "市县", "省市", "地区", "区域")
+
+
+@dataclass
+class Extracted:
+    """Metadata fields read from one document (any may be None)."""
+
+    title: str
+    notice_title: str | None
+    doc_number: str | None
+    issuer: str | None
+    region: str | None
+    written_date: str | None
+    published_date: str | None
+    validity: str | None
+    plan_title_offset: int | None
+
+
+def normalise_doc_number(text: str) -> str | None:
+    """``涟政办发[2024]7号`` / ``(2024)`` / ``［2024］`` → ``涟政办发〔2024〕7号``; None if no 文号 in ``text``."""
+    m = DOC_NUMBER.search(text)
+    return f"{m.group(1)}〔{m.group(2)}〕{m.group(3)}号" if m else None
+
+
+def iso_date(text: str | None) -> str | None:
+    """The first date in ``text`` as ``YYYY-MM-DD`` (``2022-12-09 16:32``, ``2023年10月26日``)."""
+    if not text:
+        return None
+    m = _ANY_DATE.search(text)
+    if not m:
+        return None
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _title_case(text: str) -> str:
+    """Remove spaces a line break left between Chinese characters."""
+    return re.sub(r"(?<=[\u4e00-\u9fff）)])\s+(?=[\u4e00-\u9fff（(])", "", text.strip())
+
+
+def region_of(*names: str | None) -> str | None:
+    """The leading place name (``如皋市…`` → ``如皋市``) of the first name that has one."""
+    for name in names:
+        if not name:
+            continue
+        m = _REGION.match(name.lstrip("《"))
+        if m and not m.group(1).startswith(_NOT_REGION_PREFIX):
+            return m.group(1)
+        m = re.match(r"^([\u4e00-\u9fff]{2,3})县域", name)
+        if m:
+            return m.group(1) + "县"
+    return None
+
+
+def _line_starts(body: str) -> list[tuple[int, str]]:
+    out, pos = [], 0
+    for line in body.split("\n"):
+        out.append((pos, line))
+        pos += len(line) + 1
+    return out
+
+
+def extract(cleaned: Cleaned) -> Extracted:
+    """Read metadata from a cleaned document; chrome fields win over guesses from the body."""
+    fields = cleaned.fields
+    lines = _line_starts(cleaned.body)
+    head = [(pos, line) for pos, line in lines[:40] if line.strip()]
+
+    notice_title = fields.get("名称") or fields.get("标题")
+    if not notice_title:
+        notice_title = next((line for _, line in head[:12] if _NOTICE_TITLE.match(_squash(line))), None)
+    notice_title = _title_case(notice_title) if notice_title else None
+
+    quoted = _QUOTED_TITLE.search(notice_title or "")
+    if not quoted:
+        quoted = next((m for _, line in head[:20] if re.search("印发|现将|已经", line)
+                       for m in [_QUOTED_TITLE.search(line)] if m), None)
+    title, plan_title_offset = None, None
+    if quoted:
+        wanted = _squash(quoted.group(1))
+        for pos, line in lines:
+            if _squash(line) == wanted:
+                title, plan_title_offset = line.strip(), pos
+                break
+        title = title or quoted.group(1)
+    if not title:
+        title = notice_title or cleaned.md_title or _first_title_line(head) or "(无标题)"
+
+    doc_number = normalise_doc_number(fields.get("文号") or fields.get("发文字号") or "")
+    if not doc_number:
+        doc_number = next((normalise_doc_number(line) for _, line in head[:15]
+                           if DOC_NUMBER.fullmatch(line.strip())), None)
+
+    signer, signed = _signature(lines)
+    issuer = signer or fields.get("发布机构") or fields.get("发文机关") or fields.get("来源") \
+        or fields.get("稿件来源") or fields.get("信息来源")
+    written = iso_date(fields.get("成文日期")) or signed
+    published = iso_date(fields.get("发布日期") or fields.get("公开日期") or fields.get("发布时间"))
+    if cleaned.header_dates:
+        written = written or cleaned.header_dates[0]
+        published = published or cleaned.header_dates[-1]
+    validity = fields.get("有效性") or fields.get("时效说明") or fields.get("效力状态") or None
+    region = region_of(issuer, title, notice_title) or _frequent_place(cleaned.body)
+    return Extracted(title=_title_case(title), notice_title=notice_title, doc_number=doc_number,
+                     issuer=issuer or None, region=region, written_date=written, published_date=published,
+                     validity=validity, plan_title_offset=plan_title_offset)
+
+
+def _first_title_line(head: list[tuple[int, str]]) -> str | None:
+    for _, line in head[:5]:
+        text = line.strip()
+        if 4 <= len(text) <= 60 and not text.endswith(("。", "：", ":")):
+            return text
+    return None
+
+
+def _signature(lines: list[tuple[int, str]]) -> tuple[str | None, str | None]:
+    """The signing body and date: a short line followed by a line holding only a Chinese date."""
+    content = [line.strip() for _, line in lines if line.strip()]
+    for i, line in enumerate(content):
+        m = _CN_DATE.match(line)
+        if not m or i == 0:
+            continue
+        signer = content[i - 1]
+        if len(signer) <= 30 and not re.search(r"[。，,；;：:]", signer):
+            return signer, iso_date(line)
+    return None, None
+
+
+def _frequent_place(body: str) -> str | None:
+    counts = Counter(p for p in _PLACE.findall(body[:5000]) if not p.startswith(_NOT_REGION_PREFIX))
+    if not counts:
+        return None
+    place, count = counts.most_common(1)[0]
+    return place if count >= 3 else None

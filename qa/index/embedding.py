@@ -1,0 +1,106 @@
+"""Which embedder an index uses, for ingest and for queries.
+
+The configured model (``QA_EMBED_MODEL``) is tried first. When it cannot be loaded the index uses
+the built-in corpus embedder kept inside the index (trained from the corpus on first ingest). An
+index is never queried or extended with vectors of another embedder: ingest re-embeds everything,
+queries are refused with a message saying how to rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from qa.config import embed_model
+from qa.embed.base import Embedder, EmbedderLoadError
+from qa.embed.corpus_model import CorpusEmbedder, train_corpus_model
+from qa.embed.transformer import SentenceTransformerEmbedder
+from qa.index.collection import EmbedderMismatchError, Index, passage_text
+from qa.schemas import Document
+
+log = logging.getLogger("qa.embedding")
+FALLBACK_NAME = "builtin-corpus"
+# Retrain the corpus embedder when the corpus has grown this much since it was trained.
+RETRAIN_GROWTH = 2.0
+
+
+def load_configured(model: str | None = None) -> tuple[Embedder | None, str | None]:
+    """Load the configured model; returns (embedder, None) or (None, the reason it failed)."""
+    name = model or embed_model()
+    if name == FALLBACK_NAME:
+        return None, "the built-in corpus embedder was asked for"
+    try:
+        return SentenceTransformerEmbedder(name), None
+    except EmbedderLoadError as err:
+        return None, str(err)
+    except Exception as err:  # any loader failure means: use the fallback, and say why
+        return None, f"{type(err).__name__}: {err}"
+
+
+def embedder_for_ingest(index: Index, documents: list[Document], model: str | None,
+                        progress: Callable[[str], None] | None = None) -> tuple[Embedder, Path | None, bool]:
+    """The embedder to extend ``index`` with ``documents``.
+
+    Returns:
+        (embedder, folder of a corpus model to keep in the index or None, whether to re-embed all).
+    """
+    configured, error = load_configured(model)
+    info = index.embedder_info or {}
+    if configured is not None:
+        reembed = bool(info) and info.get("fingerprint") != configured.fingerprint
+        if reembed and progress:
+            progress(f"index was built with {info.get('name')}; re-embedding every passage with {configured.name}")
+        return configured, None, reembed
+    log.warning("embedding model %r could not be loaded (%s); using the built-in corpus embedder",
+                model or embed_model(), error)
+    passages_after = len(index.passages) + sum(len(d.clauses) for d in documents)
+    trained_on = int(info.get("trained_on", 0) or 0)
+    if index.embedder_dir is not None and info.get("is_fallback") and passages_after < RETRAIN_GROWTH * max(trained_on, 1):
+        embedder = CorpusEmbedder(index.embedder_dir)
+        embedder.load_error = error
+        embedder.trained_on = trained_on
+        return embedder, index.embedder_dir, False
+    texts = [passage_text(index.documents[c.doc_id].meta.title, c) for c in index.passages] + \
+        [passage_text(d.meta.title, c) for d in documents for c in d.clauses]
+    if progress:
+        progress(f"training the built-in corpus embedder on {len(texts)} passages")
+    started = time.monotonic()
+    folder = Path(tempfile.mkdtemp(prefix="embedder-", dir=index.root))
+    shutil.rmtree(folder)
+    train_corpus_model(texts, folder)
+    embedder = CorpusEmbedder(folder)
+    embedder.load_error = error
+    embedder.trained_on = len(texts)
+    if progress:
+        progress(f"trained the corpus embedder in {time.monotonic() - started:.1f}s")
+    return embedder, folder, bool(info)
+
+
+def embedder_for_query(index: Index, model: str | None = None) -> Embedder | None:
+    """The embedder that built ``index``, or None for an index without vectors.
+
+    Raises:
+        EmbedderMismatchError: the index was built by a model that is not available now.
+    """
+    info = index.embedder_info
+    if not info or index.dense is None:
+        return None
+    if info.get("is_fallback"):
+        if index.embedder_dir is None:
+            raise EmbedderMismatchError(f"index at {index.root} lacks its corpus embedder folder; rebuild it")
+        embedder = CorpusEmbedder(index.embedder_dir)
+        configured, error = load_configured(model)
+        embedder.load_error = error or (f"index was built with the built-in embedder; configured model "
+                                        f"{configured.name} is not used until `qa ingest --rebuild`"
+                                        if configured else None)
+        return embedder
+    configured, error = load_configured(model or info.get("name"))
+    if configured is None:
+        raise EmbedderMismatchError(f"index at {index.root} was built with {info.get('name')!r}, which cannot be "
+                                    f"loaded now ({error}); make it available or rebuild with `qa ingest --rebuild`")
+    index.check_embedder(configured)
+    return configured
