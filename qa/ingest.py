@@ -7,6 +7,7 @@ nothing already in the index is lost.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -143,6 +144,8 @@ def _apply_and_save(index: Index, documents: list[Document], removals: list[str]
         progress(f"indexing {sum(len(d.clauses) for d in documents)} new passages with {embedder.name}")
     index.apply(documents, removals, embedder, embedder_dir=embedder_dir, reembed=reembed)
     index.save()
+    if embedder_dir is not None and embedder_dir.parent == index.root and embedder_dir.name.startswith("embedder-"):
+        shutil.rmtree(embedder_dir, ignore_errors=True)  # the trained model now lives in the generation
 
 
 def _dedupe(documents: list[Document], errors: list[IngestError]) -> list[Document]:

@@ -151,3 +151,136 @@ class Hit(BaseModel):
     char_end: int
     citation: str
     score: float
+
+
+# -- service requests and responses --------------------------------------------------------------
+MAX_QUERY_CHARS = 2000
+
+
+class SearchRequest(BaseModel):
+    """``POST /search``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    k: int = Field(default=10, ge=1, le=100)
+    mode: SearchMode = "hybrid"
+    filters: Filters | None = None
+
+
+class SearchResponse(BaseModel):
+    hits: list[Hit]
+    took_ms: float
+
+
+class AskRequest(BaseModel):
+    """``POST /ask``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    k: int = Field(default=5, ge=1, le=20)
+    filters: Filters | None = None
+
+
+class Citation(BaseModel):
+    """A source clause an answer cites as ``[n]``; ``quote`` is a verbatim substring of ``text``."""
+
+    n: int
+    clause_id: str
+    doc_id: str
+    doc_title: str
+    doc_number: str | None = None
+    issuer: str | None = None
+    region: str | None = None
+    date: str | None = None
+    heading_path: list[str]
+    label: str | None = None
+    citation: str
+    text: str
+    char_start: int
+    char_end: int
+    quote: str
+    quote_start: int  # offset of the quote in the document body
+    quote_end: int
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of an answer and the citation that supports it."""
+
+    text: str
+    citation: int
+    verified: bool = True
+
+
+class Answer(BaseModel):
+    """``POST /ask`` response: every sentence quotes a cited clause, or ``answerable`` is false."""
+
+    answer: str
+    answerable: bool
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    nearest: list[Hit] = Field(default_factory=list)
+    answerer: str = "extractive"
+    took_ms: float = 0.0
+
+
+class SimilarRequest(BaseModel):
+    """``POST /similar``: clauses elsewhere worded like a draft sentence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    k: int = Field(default=10, ge=1, le=50)
+    exclude_doc_ids: list[str] = Field(default_factory=list)
+
+
+class Span(BaseModel):
+    """Offsets into a clause's ``text`` of wording it shares with the draft."""
+
+    start: int
+    end: int
+
+
+class SimilarClause(BaseModel):
+    hit: Hit
+    shared: list[Span]
+
+
+class SimilarGroup(BaseModel):
+    doc_id: str
+    doc_title: str
+    doc_number: str | None = None
+    region: str | None = None
+    date: str | None = None
+    clauses: list[SimilarClause]
+
+
+class SimilarResponse(BaseModel):
+    groups: list[SimilarGroup]
+    took_ms: float
+
+
+class Health(BaseModel):
+    status: str
+    documents: int
+    clauses: int
+    passages: int
+    embedder: dict | None = None
+    embedder_is_fallback: bool | None = None
+    index_generation: int | None = None
+    index_format: int | None = None
+    uploads_enabled: bool = False
+
+
+class ClauseDetail(BaseModel):
+    """``GET /clauses/{clause_id}``: the clause and its neighbours in the document."""
+
+    clause: Clause
+    doc: DocumentMeta
+    previous: Clause | None = None
+    next: Clause | None = None
+
+
+class UploadResult(BaseModel):
+    report: IngestReport

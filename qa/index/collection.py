@@ -147,6 +147,8 @@ class Index:
         if embedder is not None:
             self._embed(embedder, reuse, reembed)
             info = {k: v for k, v in embedder.info().items() if k != "load_error"}
+            if embedder.load_error:
+                info["configured_error"] = embedder.load_error
             if getattr(embedder, "trained_on", None):
                 info["trained_on"] = embedder.trained_on
             self.embedder_info = info

@@ -61,8 +61,7 @@ def embedder_for_ingest(index: Index, documents: list[Document], model: str | No
     trained_on = int(info.get("trained_on", 0) or 0)
     if index.embedder_dir is not None and info.get("is_fallback") and passages_after < RETRAIN_GROWTH * max(trained_on, 1):
         embedder = CorpusEmbedder(index.embedder_dir)
-        embedder.load_error = error
-        embedder.trained_on = trained_on
+        embedder.name, embedder.load_error, embedder.trained_on = FALLBACK_NAME, error, trained_on
         return embedder, index.embedder_dir, False
     texts = [passage_text(index.documents[c.doc_id].meta.title, c) for c in index.passages] + \
         [passage_text(d.meta.title, c) for d in documents for c in d.clauses]
@@ -73,8 +72,7 @@ def embedder_for_ingest(index: Index, documents: list[Document], model: str | No
     shutil.rmtree(folder)
     train_corpus_model(texts, folder)
     embedder = CorpusEmbedder(folder)
-    embedder.load_error = error
-    embedder.trained_on = len(texts)
+    embedder.name, embedder.load_error, embedder.trained_on = FALLBACK_NAME, error, len(texts)
     if progress:
         progress(f"trained the corpus embedder in {time.monotonic() - started:.1f}s")
     return embedder, folder, bool(info)
@@ -93,10 +91,9 @@ def embedder_for_query(index: Index, model: str | None = None) -> Embedder | Non
         if index.embedder_dir is None:
             raise EmbedderMismatchError(f"index at {index.root} lacks its corpus embedder folder; rebuild it")
         embedder = CorpusEmbedder(index.embedder_dir)
-        configured, error = load_configured(model)
-        embedder.load_error = error or (f"index was built with the built-in embedder; configured model "
-                                        f"{configured.name} is not used until `qa ingest --rebuild`"
-                                        if configured else None)
+        embedder.name = FALLBACK_NAME
+        # Not retried at query time (loading costs seconds): the cause recorded at ingest is reported.
+        embedder.load_error = info.get("configured_error") or "the index was built with the built-in embedder"
         return embedder
     configured, error = load_configured(model or info.get("name"))
     if configured is None:

@@ -7,6 +7,7 @@ tokenising: full-width forms, ``第3条`` → ``第三条``, and Chinese numeral
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections import Counter
@@ -17,6 +18,9 @@ import jieba
 import numpy as np
 
 from qa.clauses.numbering import cn_to_int, normalise_article_refs
+
+jieba.setLogLevel(logging.WARNING)
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _CN_NUMERAL = re.compile(r"^[零〇一二两三四五六七八九十百千万]+$")
 _QUOTED = re.compile(r"[“\"]([\u4e00-\u9fff\-—·]{2,8})[”\"]")

@@ -1,0 +1,148 @@
+"""Embedder backed by a sentence-transformers model loaded from the Hugging Face hub cache or a local folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.embed.base import Embedder, EmbedderLoadError, folder_fingerprint, normalize
+
+logger = logging.getLogger(__name__)
+
+PASSAGE_PROMPT_NAMES = ("document", "passage", "corpus")
+BGE_ZH_QUERY = "为这个句子生成表示以用于检索相关文章："
+BGE_EN_QUERY = "Represent this sentence for searching relevant passages: "
+
+
+def hub_offline() -> bool:
+    """Whether the Hugging Face hub must not be contacted (``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE``)."""
+    return any(os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on")
+               for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def family_prompts(name: str) -> tuple[str, str]:
+    """Documented query/passage prompts of known model families that do not save them in their config.
+
+    Args:
+        name: hub name or folder path of the model.
+
+    Returns:
+        (query prompt, passage prompt); empty strings when the family is unknown or uses no prompts.
+    """
+    lowered = name.lower().replace("_", "-")
+    base = lowered.rstrip("/").rsplit("/", 1)[-1]
+    if "e5" in base.split("-") and "instruct" not in base and "mistral" not in base:
+        return "query: ", "passage: "
+    if base.startswith("bge-") and "-zh" in base and "m3" not in base:
+        return BGE_ZH_QUERY, ""
+    if base.startswith("bge-") and "-en" in base:
+        return BGE_EN_QUERY, ""
+    return "", ""
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A real sentence-transformers model, by hub name or local folder.
+
+    With ``HF_HUB_OFFLINE=1`` hub names resolve from the local cache only. Query and passage prompts come
+    from the model's saved ``prompts`` (``query``; ``document``/``passage``/``corpus``) or, when the model
+    saves none, from the documented prompts of its family (e5, bge).
+
+    Args:
+        name_or_path: hub name (``intfloat/multilingual-e5-small``) or path of a SentenceTransformer folder.
+        device: torch device.
+        batch_size: encoding batch size.
+        max_seq_length: optional cap on tokens per text (the model's own limit otherwise).
+        is_fallback: mark this embedder as the built-in fallback (used by ``CorpusEmbedder``).
+
+    Raises:
+        EmbedderLoadError: when the model is not available locally (offline) or fails to load.
+    """
+
+    def __init__(self, name_or_path: str, device: str = "cpu", batch_size: int = 32,
+                 max_seq_length: int | None = None, is_fallback: bool = False) -> None:
+        self.name = str(name_or_path)
+        self.device = device
+        self.batch_size = batch_size
+        self.is_fallback = is_fallback
+        self.model, self.folder = self._load(self.name, device)
+        if max_seq_length:
+            self.model.max_seq_length = max_seq_length
+        self.query_prompt, self.passage_prompt = self._prompts()
+        dim = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") \
+            else self.model.get_sentence_embedding_dimension()
+        if not dim:
+            dim = int(self.model.encode(["维度"], convert_to_numpy=True).shape[-1])
+        self.dim = int(dim)
+        self.fingerprint = self._fingerprint()
+
+    @staticmethod
+    def _load(name: str, device: str) -> tuple[Any, Path | None]:
+        """Load the model; return it with the folder its files came from (None if unknown)."""
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - dependency is declared
+            raise EmbedderLoadError(f"sentence-transformers is not installed ({exc})") from exc
+        local = Path(name).expanduser()
+        offline = hub_offline()
+        if not local.exists() and (local.is_absolute() or name.startswith((".", "~"))):
+            raise EmbedderLoadError(f"model folder {name} does not exist")
+        try:
+            if local.exists():
+                model = SentenceTransformer(str(local), device=device, local_files_only=True)
+                return model, local
+            model = SentenceTransformer(name, device=device, local_files_only=offline)
+        except Exception as exc:
+            cause = " ".join(str(exc).split())[:300] or type(exc).__name__
+            where = "not in the local Hugging Face cache and HF_HUB_OFFLINE is set" if offline else "load failed"
+            raise EmbedderLoadError(f"{name}: {where} ({type(exc).__name__}: {cause})") from exc
+        return model, _snapshot_folder(name)
+
+    def _prompts(self) -> tuple[str, str]:
+        prompts = dict(getattr(self.model, "prompts", None) or {})
+        query = prompts.get("query") or ""
+        passage = next((prompts[k] for k in PASSAGE_PROMPT_NAMES if prompts.get(k)), "")
+        if not query and not passage:
+            query, passage = family_prompts(self.name)
+        return query, passage
+
+    def _fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        meta = {"name": self.name, "query_prompt": self.query_prompt, "passage_prompt": self.passage_prompt,
+                "dim": self.dim, "max_seq_length": getattr(self.model, "max_seq_length", None)}
+        digest.update(json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+        if self.folder is not None and self.folder.is_dir():
+            digest.update(folder_fingerprint(self.folder).encode())
+        else:
+            for key, tensor in sorted(self.model.state_dict().items()):
+                digest.update(key.encode())
+                digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return digest.hexdigest()
+
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prompt = self.query_prompt if query else self.passage_prompt
+        vectors = self.model.encode(texts, prompt=prompt or None, batch_size=self.batch_size,
+                                    convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+        return normalize(vectors, self.dim)
+
+    def info(self) -> dict[str, Any]:
+        info = super().info()
+        info.update(query_prompt=self.query_prompt, passage_prompt=self.passage_prompt, device=self.device)
+        return info
+
+
+def _snapshot_folder(name: str) -> Path | None:
+    """The local hub-cache snapshot folder of ``name``, if it can be found without network access."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(repo_id=name, local_files_only=True))
+    except Exception:
+        return None

@@ -1,0 +1,96 @@
+"""Query understanding: 文号, 《title》, law names and article numbers in a question.
+
+A 文号 in any bracket variant finds its document; 《title》 restricts to that document; 第三条 and
+第3条 are the same article; a law named without brackets (``民法典第五十四条``) is recognised too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from qa.clauses.numbering import cn_to_int, int_to_cn
+from qa.documents.metadata import normalise_doc_number
+from qa.schemas import DocumentMeta
+
+_QUOTED = re.compile(r"《([^《》]{2,80})》")
+_ARTICLE = re.compile(r"第([零〇一二两三四五六七八九十百千0-9０-９]+)条")
+_TITLE_PREFIXES = ("中华人民共和国",)
+_VERSION_SUFFIX = re.compile(r"[(（]\d{4}[-年].*?[)）]$")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s《》]", "", text)
+
+
+def short_title(title: str) -> str:
+    """A title as people say it: without 中华人民共和国 and without a version date."""
+    title = _VERSION_SUFFIX.sub("", _squash(title))
+    for prefix in _TITLE_PREFIXES:
+        if title.startswith(prefix) and len(title) > len(prefix) + 1:
+            title = title[len(prefix):]
+    return title
+
+
+@dataclass
+class ParsedQuery:
+    """What the query asks for beyond its words."""
+
+    text: str
+    doc_number: str | None = None
+    doc_ids: list[str] = field(default_factory=list)  # documents the query names (by 文号 or title)
+    restrict: bool = False  # True: only those documents may answer
+    article: str | None = None  # e.g. "第五十四条"
+    residual: str = ""  # the query without the 文号 / 《title》 it named
+
+
+class QueryParser:
+    """Recognises document references against the titles and 文号 of an index.
+
+    Args:
+        metas: the indexed documents' metadata.
+    """
+
+    def __init__(self, metas: list[DocumentMeta]):
+        self.by_number: dict[str, list[str]] = {}
+        self.titles: list[tuple[str, str]] = []  # (short title, doc_id), longest first
+        for meta in metas:
+            if meta.doc_number:
+                self.by_number.setdefault(meta.doc_number, []).append(meta.doc_id)
+            for title in {meta.title, meta.notice_title or ""}:
+                if len(short_title(title)) >= 4:
+                    self.titles.append((short_title(title), meta.doc_id))
+        self.titles.sort(key=lambda item: -len(item[0]))
+
+    def parse(self, query: str) -> ParsedQuery:
+        parsed = ParsedQuery(text=query, residual=query)
+        number = normalise_doc_number(query)
+        if number and number in self.by_number:
+            parsed.doc_number = number
+            parsed.doc_ids = list(self.by_number[number])
+            parsed.restrict = True
+            parsed.residual = re.sub(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号", " ",
+                                     parsed.residual)
+        quoted = [_squash(m) for m in _QUOTED.findall(query)]
+        for name in quoted:
+            wanted = short_title(name)
+            ids = [doc_id for title, doc_id in self.titles if title == wanted]
+            ids = ids or [doc_id for title, doc_id in self.titles if wanted in title or title in wanted]
+            if ids:
+                parsed.doc_ids = sorted(set(parsed.doc_ids) | set(ids))
+                parsed.restrict = True
+                parsed.residual = parsed.residual.replace(f"《{name}》", " ")
+        m = _ARTICLE.search(query)
+        if m:
+            number_value = cn_to_int(m.group(1))
+            parsed.article = f"第{int_to_cn(number_value)}条" if number_value else None
+        if not quoted and not parsed.doc_number:
+            squashed = _squash(query)
+            named = [doc_id for title, doc_id in self.titles if title in squashed]
+            if named:
+                longest = max(len(t) for t, d in self.titles if d in named and t in squashed)
+                parsed.doc_ids = sorted({d for t, d in self.titles if t in squashed and len(t) == longest})
+                # A bare name narrows the search only together with an article number.
+                parsed.restrict = parsed.article is not None
+        parsed.residual = parsed.residual.strip() or query
+        return parsed

@@ -1,0 +1,211 @@
+"""Hybrid search over an index: filters, query understanding, fusion, and whole-clause hits.
+
+Parts of a long clause are scored separately and returned as their whole clause; identical
+clause text in several versions of a document is returned once (the newest version).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+from qa.embed.base import Embedder
+from qa.index.collection import Index
+from qa.index.lexical import normalise
+from qa.retrieval.fusion import FusionConfig, fuse, top_candidates
+from qa.retrieval.query import ParsedQuery, QueryParser
+from qa.schemas import Filters, Hit, SearchMode
+
+ARTICLE_BOOST = 1.0  # added to a clause whose label is the article the query names
+NAMED_DOC_BOOST = 0.25  # share of the top score added to clauses of a document named in the query
+
+
+class Searcher:
+    """Answers search requests over one loaded index.
+
+    Args:
+        index: the loaded index.
+        embedder: the embedder that built the index's vectors (None: lexical only).
+        fusion: fusion settings.
+        translate: optional query rewriting for the lexical side (e.g. an English glossary).
+    """
+
+    def __init__(self, index: Index, embedder: Embedder | None, fusion: FusionConfig | None = None,
+                 translate=None):
+        self.index = index
+        self.embedder = embedder
+        self.fusion = fusion or FusionConfig()
+        self.translate = translate
+        metas = [index.documents[d].meta for d in index.doc_order]
+        self.parser = QueryParser(metas)
+        self._doc_region = np.array([m.region or "" for m in metas], dtype=object)
+        self._doc_issuer = np.array([m.issuer or "" for m in metas], dtype=object)
+        self._doc_year = np.array([m.year or 0 for m in metas], dtype=np.int32)
+        self._doc_validity = np.array([m.validity or "" for m in metas], dtype=object)
+        self._doc_date = [m.date or "" for m in metas]
+        self._doc_pos = {doc_id: i for i, doc_id in enumerate(index.doc_order)}
+        self._text_key = [hashlib.sha1(re.sub(r"\s", "", c.text).encode()).digest()[:8] for c in index.passages]
+
+    @property
+    def modes(self) -> list[str]:
+        return ["hybrid", "dense", "lexical"] if self.embedder is not None else ["lexical"]
+
+    def doc_mask(self, filters: Filters | None, parsed: ParsedQuery | None = None) -> np.ndarray | None:
+        """Which documents may answer, or None for all."""
+        n = len(self.index.doc_order)
+        mask = np.ones(n, dtype=bool)
+        restricted = False
+        if filters:
+            if filters.region:
+                mask &= np.isin(self._doc_region, filters.region)
+                restricted = True
+            if filters.issuer:
+                mask &= np.array([any(i in issuer for i in filters.issuer) for issuer in self._doc_issuer], bool)
+                restricted = True
+            if filters.doc_ids:
+                mask &= np.isin(np.array(self.index.doc_order, dtype=object), filters.doc_ids)
+                restricted = True
+            if filters.year_from is not None:
+                mask &= self._doc_year >= filters.year_from
+                restricted = True
+            if filters.year_to is not None:
+                mask &= (self._doc_year <= filters.year_to) & (self._doc_year > 0)
+                restricted = True
+            if filters.validity:
+                mask &= np.isin(self._doc_validity, filters.validity)
+                restricted = True
+        if parsed is not None and parsed.restrict and parsed.doc_ids:
+            named = np.zeros(n, dtype=bool)
+            named[[self._doc_pos[d] for d in parsed.doc_ids if d in self._doc_pos]] = True
+            if (mask & named).any():
+                mask &= named
+                restricted = True
+        return mask if restricted else None
+
+    def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid", filters: Filters | None = None) -> list[Hit]:
+        """Ranked clauses for ``query``.
+
+        Args:
+            query: the question or keywords.
+            k: hits wanted.
+            mode: ``hybrid``, ``dense`` or ``lexical`` (dense modes need an embedder).
+            filters: region, issuer, documents, years, validity.
+
+        Returns:
+            up to ``k`` hits, best first, each a whole clause with its citation.
+        """
+        if not self.index.passages:
+            return []
+        if mode != "lexical" and self.embedder is None:
+            mode = "lexical"
+        parsed = self.parser.parse(query)
+        doc_mask = self.doc_mask(filters, parsed)
+        mask = doc_mask[self.index.passage_doc] if doc_mask is not None else None
+        depth = max(self.fusion.depth, 3 * k)
+        lexical = dense = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        if mode in ("hybrid", "lexical"):
+            lexical = self._lexical(parsed, depth, mask)
+        if mode in ("hybrid", "dense"):
+            dense = self._dense(parsed, depth, mask)
+        if mode == "hybrid":
+            scored = fuse(lexical, dense, self.fusion)
+        else:
+            rows, scores = lexical if mode == "lexical" else dense
+            scored = dict(zip(rows.tolist(), scores.tolist(), strict=True))
+        self._boost(scored, parsed, mask)
+        return self._hits(scored, k)
+
+    def _lexical(self, parsed: ParsedQuery, depth: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        text = parsed.residual
+        if self.translate is not None:
+            text = self.translate(text)
+        scores = self.index.lexical.scores(self.index.get_tokenizer()(text))
+        rows = top_candidates(scores, depth, mask)
+        rows = rows[scores[rows] > 0]
+        return rows, scores[rows]
+
+    def _dense(self, parsed: ParsedQuery, depth: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        dense = self.index.dense
+        if dense is None or self.embedder is None or not len(dense.vectors):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        vector = self.embedder.encode_queries([parsed.residual])[0]
+        if mask is not None:
+            scores, rows = dense.search(vector, depth, rows=np.flatnonzero(mask))
+        else:
+            scores, rows = dense.search(vector, depth)
+        return rows, scores
+
+    def _boost(self, scored: dict[int, float], parsed: ParsedQuery, mask: np.ndarray | None) -> None:
+        """Named article first; clauses of a document the query names slightly ahead."""
+        if not scored and not parsed.article:
+            return
+        top = max(scored.values(), default=1.0) or 1.0
+        if parsed.article and parsed.doc_ids:
+            for doc_id in parsed.doc_ids:
+                doc = self.index.documents.get(doc_id)
+                if doc is None:
+                    continue
+                start = self._first_row(doc_id)
+                for offset, clause in enumerate(doc.clauses):
+                    row = start + offset
+                    if clause.label == parsed.article and (mask is None or mask[row]):
+                        scored[row] = scored.get(row, 0.0) + ARTICLE_BOOST * top + 1.0
+        elif parsed.doc_ids and not parsed.restrict:
+            named = {self._doc_pos[d] for d in parsed.doc_ids if d in self._doc_pos}
+            for row in list(scored):
+                if int(self.index.passage_doc[row]) in named:
+                    scored[row] += NAMED_DOC_BOOST * top
+        if parsed.doc_number and parsed.doc_ids:
+            # a bare 文号 query: the clause that prints the 文号 first
+            for row in list(scored):
+                if parsed.doc_number in self.index.passages[row].text:
+                    scored[row] += 0.5 * top
+
+    def _first_row(self, doc_id: str) -> int:
+        position = self._doc_pos[doc_id]
+        return int(np.searchsorted(self.index.passage_doc, position, side="left"))
+
+    def _hits(self, scored: dict[int, float], k: int) -> list[Hit]:
+        ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))
+        hits: list[Hit] = []
+        seen_clauses: set[str] = set()
+        seen_text: dict[bytes, tuple[int, int]] = {}  # text key -> (position in hits, row)
+        for row, score in ranked:
+            clause = self.index.passages[row]
+            if clause.clause_id in seen_clauses:
+                continue
+            key = self._text_key[row]
+            if key in seen_text:
+                # the same wording in another version of the document: show the newest version
+                position, kept = seen_text[key]
+                if self._doc_date[self.index.passage_doc[row]] > self._doc_date[self.index.passage_doc[kept]]:
+                    hits[position] = self._hit(row, hits[position].score)
+                    seen_text[key] = (position, row)
+                continue
+            seen_clauses.add(clause.clause_id)
+            seen_text[key] = (len(hits), row)
+            hits.append(self._hit(row, score))
+            if len(hits) == k:
+                break
+        return hits
+
+    def _hit(self, row: int, score: float) -> Hit:
+        clause = self.index.passages[row]
+        doc = self.index.documents[clause.doc_id]
+        start, end, text = clause.char_start, clause.char_end, clause.text
+        if clause.parts > 1:  # return the whole clause, verbatim
+            siblings = [c for c in doc.clauses if c.clause_id == clause.clause_id]
+            start, end = siblings[0].char_start, siblings[-1].char_end
+            text = doc.body[start:end]
+        meta = doc.meta
+        return Hit(clause_id=clause.clause_id, passage_id=clause.passage_id, doc_id=clause.doc_id,
+                   doc_title=meta.title, doc_number=meta.doc_number, issuer=meta.issuer, region=meta.region,
+                   date=meta.date, heading_path=clause.heading_path, label=clause.label, text=text,
+                   char_start=start, char_end=end, citation=clause.citation, score=round(float(score), 6))
+
+
+def quote_key(text: str) -> str:
+    """Whitespace-free, normalised text for comparing quotes with clauses."""
+    return re.sub(r"\s", "", normalise(text))

@@ -1,0 +1,23 @@
+"""Load an index with the embedder that built it, ready to search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.embed.glossary import QueryGlossary
+from qa.index.collection import Index
+from qa.index.embedding import embedder_for_query
+from qa.retrieval.fusion import FusionConfig
+from qa.retrieval.searcher import Searcher
+
+
+def load_searcher(index_dir: Path, model: str | None = None, fusion: FusionConfig | None = None) -> Searcher:
+    """Open the index at ``index_dir`` and its embedder.
+
+    Raises:
+        EmbedderMismatchError: the model that built the index cannot be loaded now.
+    """
+    index = Index.open(index_dir)
+    embedder = embedder_for_query(index, model)
+    glossary = QueryGlossary.builtin()
+    return Searcher(index, embedder, fusion=fusion, translate=glossary.apply)
