@@ -60,9 +60,7 @@ def embedder_for_ingest(index: Index, documents: list[Document], model: str | No
     passages_after = len(index.passages) + sum(len(d.clauses) for d in documents)
     trained_on = int(info.get("trained_on", 0) or 0)
     if index.embedder_dir is not None and info.get("is_fallback") and passages_after < RETRAIN_GROWTH * max(trained_on, 1):
-        embedder = CorpusEmbedder(index.embedder_dir)
-        embedder.name, embedder.load_error, embedder.trained_on = FALLBACK_NAME, error, trained_on
-        return embedder, index.embedder_dir, False
+        return _corpus_embedder(index.embedder_dir, error, trained_on), index.embedder_dir, False
     texts = [passage_text(index.documents[c.doc_id].meta.title, c) for c in index.passages] + \
         [passage_text(d.meta.title, c) for d in documents for c in d.clauses]
     if progress:
@@ -71,11 +69,19 @@ def embedder_for_ingest(index: Index, documents: list[Document], model: str | No
     folder = Path(tempfile.mkdtemp(prefix="embedder-", dir=index.root))
     shutil.rmtree(folder)
     train_corpus_model(texts, folder)
-    embedder = CorpusEmbedder(folder)
-    embedder.name, embedder.load_error, embedder.trained_on = FALLBACK_NAME, error, len(texts)
+    embedder = _corpus_embedder(folder, error, len(texts))
     if progress:
         progress(f"trained the corpus embedder in {time.monotonic() - started:.1f}s")
     return embedder, folder, bool(info)
+
+
+def _corpus_embedder(folder: Path, error: str | None, trained_on: int | None) -> CorpusEmbedder:
+    """Load the corpus model; its name and fingerprint must not depend on the folder it sits in."""
+    embedder = CorpusEmbedder(folder)
+    embedder.name = FALLBACK_NAME
+    embedder.fingerprint = embedder._fingerprint()
+    embedder.load_error, embedder.trained_on = error, trained_on
+    return embedder
 
 
 def embedder_for_query(index: Index, model: str | None = None) -> Embedder | None:
@@ -90,11 +96,9 @@ def embedder_for_query(index: Index, model: str | None = None) -> Embedder | Non
     if info.get("is_fallback"):
         if index.embedder_dir is None:
             raise EmbedderMismatchError(f"index at {index.root} lacks its corpus embedder folder; rebuild it")
-        embedder = CorpusEmbedder(index.embedder_dir)
-        embedder.name = FALLBACK_NAME
         # Not retried at query time (loading costs seconds): the cause recorded at ingest is reported.
-        embedder.load_error = info.get("configured_error") or "the index was built with the built-in embedder"
-        return embedder
+        return _corpus_embedder(index.embedder_dir, info.get("configured_error")
+                                or "the index was built with the built-in embedder", info.get("trained_on"))
     configured, error = load_configured(model or info.get("name"))
     if configured is None:
         raise EmbedderMismatchError(f"index at {index.root} was built with {info.get('name')!r}, which cannot be "

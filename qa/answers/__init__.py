@@ -1,0 +1,1 @@
+"""Cited answers over retrieved clauses: extractive (default), LLM-composed (optional), similar wording."""

@@ -1,0 +1,160 @@
+"""What a question asks for: its weighted content words, whether it wants a figure or a share, which
+regions it names, and whether its answer spans several documents.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from qa.index.collection import Index
+from qa.index.lexical import Tokenizer
+
+# Words that shape a question but are not what its answer is about.
+QUESTION_WORDS = frozenset(
+    "具体 分别 各 各自 各有 有没有 没有 打算 准备 计划 要求 提 提过 提出 提了 写 写的 原文 表述 措辞 说法 地方 其他 其它 "
+    "哪些地方 一般 文件 里 现有 主要 方面 目标 怎么 怎样 如何 哪个 哪几个 几个 哪两所 哪两家 哪 什么 方案 要 想 搞 做 "
+    "定 定了 给 是 了 还 还要 除了 以后 之后 一笔 专门 至少 两大 吗 呢 看 还是 另外 本地 当地 让 跟 帮 用 把 哪几 哪两 "
+    "两所 两家 出来 安排 相关 有关 情况 这份 该 此 文字 what which how many much "
+    "does do did is are the a an of to in and or for on by with each year aim".split())
+SINGLE_CHAR_WEIGHT = 0.3
+UNKNOWN_WEIGHT = 0.3
+# A question that asks for a quantity, and one that asks for a share.
+_WANTS_FIGURE = re.compile(r"多少|(?<!哪)几[个家名项所年成倍]?|数量|量化|目标|指标|规模|金额|比例|比重|占比|百分|多大|多高|多长|"
+                           r"\bhow (?:many|much)\b|\bnumber of\b|\bamount\b|\bpercent(?:age)?\b|\bratio\b|\bshare\b",
+                           re.IGNORECASE)
+_WANTS_SHARE = re.compile(r"比例|比重|占比|百分|几成|[税利比费]率|率(?:是|为|有|达|要)|\bpercent(?:age)?\b|\bratio\b|"
+                          r"\bshare of\b|\brate\b", re.IGNORECASE)
+_WANTS_MONEY = re.compile(r"金额|多少钱|资金|经费|补贴|补助|奖励|奖补|贴息|贷款|租金|价格|工资|\bmoney\b|\bfunding\b|"
+                          r"\blending\b|\bloans?\b|\bsubsid|\bgrant|\bwage|\bprice|\byuan\b", re.IGNORECASE)
+_WANTS_DOC_NUMBER = re.compile(r"文号|字号|发文号|\bdocument number\b", re.IGNORECASE)
+# A question whose answer is one passage from each of several documents.
+_SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地方|其它地方|各地|别的地方|一般怎么|怎么(?:表述|措辞|写|说)|"
+                      r"原文|如何表述|现有文件|哪些文件")
+_REGION_SUFFIX = re.compile(r"(?:市|县|区|省|自治区|自治州|州|镇)$")
+_LATIN = re.compile(r"[A-Za-z]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass
+class Question:
+    """A question, analysed.
+
+    Args:
+        text: the question as asked.
+        terms: content words with their weights (inverse document frequency in the index).
+        figure: the kind of quantity the answer states: ``share`` (比例, 比重, 税率, percentage…), ``money``
+            (金额, 补贴, 贷款… with 多少), ``any`` (多少, 几, 目标, how many…), or None.
+        doc_number: the question asks for a document's 文号.
+        regions: regions named in the question, as the index spells them (``南通市``).
+        several: the answer quotes several documents (分别, 其他地方怎么表述…).
+        english: the question is written in English.
+    """
+
+    text: str
+    terms: dict[str, float] = field(default_factory=dict)
+    figure: str | None = None
+    doc_number: bool = False
+    regions: list[str] = field(default_factory=list)
+    several: bool = False
+    english: bool = False
+
+    @property
+    def weight(self) -> float:
+        return sum(self.terms.values())
+
+
+class QuestionAnalyzer:
+    """Analyses questions against one index (its tokenizer, term frequencies and regions).
+
+    Args:
+        index: the loaded index.
+        translate: the searcher's query rewriting (English terms → Chinese), if any.
+    """
+
+    def __init__(self, index: Index, translate=None):
+        self.index = index
+        self.translate = translate
+        self.tokenizer: Tokenizer = index.get_tokenizer()
+        self.passages = max(len(index.passages), 1)
+        self._df = _document_frequencies(index)
+        regions = {d.meta.region for d in index.documents.values() if d.meta.region}
+        # 南通市 is asked about as 南通: match the short name, report the index's spelling.
+        self.region_names = sorted(((_short_region(r), r) for r in regions), key=lambda item: -len(item[0]))
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency over passages; a word the index never saw weighs most."""
+        df = self._df(term)
+        return math.log((self.passages + 1) / (df + 0.5))
+
+    def tokens(self, text: str) -> list[str]:
+        """Content tokens of a piece of text, in the index's tokenization."""
+        return self.tokenizer(text)
+
+    def analyse(self, text: str) -> Question:
+        """Analyse ``text``.
+
+        Args:
+            text: the question.
+
+        Returns:
+            the weighted content words and the cues the answerer uses.
+        """
+        english = bool(_LATIN.search(text)) and len(_CJK.findall(text)) < 2
+        rewritten = self.translate(text) if self.translate is not None and english else text
+        terms: dict[str, float] = {}
+        for token in self.tokenizer(rewritten):
+            if token in QUESTION_WORDS or token in terms:
+                continue
+            # single characters in a question are mostly function words (让, 跟, 帮): they weigh little
+            weight = self.idf(token)
+            if len(token) == 1:
+                weight *= SINGLE_CHAR_WEIGHT
+            if self._df(token) == 0:
+                # a word the index never uses cannot be matched by wording: it weighs less, not most
+                weight *= UNKNOWN_WEIGHT
+            terms[token] = weight
+        squashed = re.sub(r"\s", "", rewritten)
+        found: dict[str, int] = {}
+        for short, full in self.region_names:  # in the order the question names them
+            position = squashed.find(short)
+            if position >= 0:
+                found[full] = min(position, found.get(full, position))
+        regions = sorted(found, key=found.get)
+        several = bool(_SEVERAL.search(text)) or len(regions) >= 2
+        figure = None
+        if _WANTS_SHARE.search(text):
+            figure = "share"
+        elif _WANTS_FIGURE.search(text):
+            figure = "money" if _WANTS_MONEY.search(text) else "any"
+        return Question(text=text, terms=terms, figure=figure, doc_number=bool(_WANTS_DOC_NUMBER.search(text)),
+                        regions=regions, several=several, english=english)
+
+
+def _short_region(region: str) -> str:
+    short = _REGION_SUFFIX.sub("", region)
+    return short if len(short) >= 2 else region
+
+
+def _document_frequencies(index: Index):
+    """A function term → number of passages containing it, read from the BM25 postings when possible."""
+    model = index.lexical.model
+    scores = getattr(model, "scores", None)
+    vocab = getattr(model, "vocab_dict", None)
+    if isinstance(scores, dict) and "indptr" in scores and vocab is not None \
+            and len(scores["indptr"]) >= len(vocab):
+        indptr = scores["indptr"]
+        size = len(indptr)
+
+        def from_postings(term: str) -> int:
+            row = vocab.get(term)
+            if row is None or row + 1 >= size:
+                return 0
+            return int(indptr[row + 1] - indptr[row])
+        return from_postings
+    counts: dict[str, int] = {}
+    for tokens in index.tokens:
+        for token in set(tokens):
+            counts[token] = counts.get(token, 0) + 1
+    return lambda term: counts.get(term, 0)

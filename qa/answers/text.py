@@ -1,0 +1,124 @@
+"""Text helpers the answerers share: sentence spans, figures, numbers and character-bigram containment.
+
+Sentences end at ``。；！？`` (and their ASCII forms) and at line ends. Spans are offsets into the text
+they came from, so a sentence is always ``text[start:end]`` — the basis of every verbatim quote.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SENTENCE = re.compile(r"[^。；！？!?;\n]+")
+# Leading list labels and bullets are not part of the wording a quote stands for.
+_LEADING = re.compile(r"^(?:[\s\u3000]|[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]|[①-⑳]|[-•·*#]+)+")
+_TRAILING = re.compile(r"[\s\u3000,，、:：]+$")
+_WORDISH = re.compile(r"[\w\u4e00-\u9fff]")
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
+_UNIT = r"(?:%|％|‰|个百分点|倍|亿元|万元|元|亿|万|千|百|家|名|人|个|项|所|件|条|座|套|台|次|篇|平方米|亩|公里|吨|户|批)"
+# A figure: a number not followed by 年/月/日 and not a year, or Chinese numerals with a unit.
+_FIGURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.]|\s*[年月日])|[" + _CN_DIGITS + r"]{1,6}" + _UNIT)
+_PERCENT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|‰|个百分点)|百分之[" + _CN_DIGITS + r"点]+|[一二三四五六七八九]成(?=以上|左右|$|[，,。；])")
+_MONEY = re.compile(r"(?:\d+(?:\.\d+)?|[" + _CN_DIGITS + r"]+)\s*(?:亿|万|千|百)?(?:美)?元")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?|[" + _CN_DIGITS + r"]{2,}")
+_YEAR = re.compile(r"^(?:19|20)\d{2}$")
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width → half-width) and lower case; lengths can change, so never use it for offsets."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def sentence_spans(text: str, min_chars: int = 4) -> list[tuple[int, int]]:
+    """Sentences of ``text`` as ``(start, end)`` offsets, terminators and list labels left out.
+
+    Args:
+        text: a clause's text.
+        min_chars: sentences with fewer word characters are dropped (stray labels, headings like ``一、``).
+
+    Returns:
+        spans in text order; ``text[start:end]`` is the sentence.
+    """
+    spans = []
+    for match in _SENTENCE.finditer(text):
+        start, end = match.span()
+        piece = match.group()
+        lead = _LEADING.match(piece)
+        if lead:
+            start += lead.end()
+        trail = _TRAILING.search(text[start:end])
+        if trail:
+            end = start + trail.start()
+        if end > start and len(_WORDISH.findall(text[start:end])) >= min_chars:
+            spans.append((start, end))
+    return spans
+
+
+def figure_positions(text: str, kind: str = "any") -> list[int]:
+    """Where the figures of a kind start in ``normalise(text)``.
+
+    Args:
+        text: the text.
+        kind: ``any`` (a quantity, not a year), ``share`` (a percentage) or ``money`` (an amount in 元).
+
+    Returns:
+        offsets into the normalised text.
+    """
+    normal = normalise(text)
+    if kind == "share":
+        return [m.start() for m in _PERCENT.finditer(normal)]
+    if kind == "money":
+        return [m.start() for m in _MONEY.finditer(normal)]
+    return [m.start() for m in _FIGURE.finditer(normal) if not _YEAR.match(m.group().strip())]
+
+
+def has_figure(text: str) -> bool:
+    """Whether ``text`` states a quantity (a number with a unit, a decimal or a count; not a bare year)."""
+    return any(not _YEAR.match(m.group().strip()) for m in _FIGURE.finditer(normalise(text)))
+
+
+def has_percent(text: str) -> bool:
+    """Whether ``text`` states a share: ``5%``, ``1.65%``, ``百分之十``, ``三成``, ``个百分点``."""
+    return bool(_PERCENT.search(normalise(text)))
+
+
+def has_money(text: str) -> bool:
+    """Whether ``text`` states an amount of money: ``1亿元``, ``500万元``, ``19.17亿元``."""
+    return bool(_MONEY.search(normalise(text)))
+
+
+def numbers(text: str) -> list[str]:
+    """The numbers written in ``text`` (digits, decimals, runs of Chinese numerals), in order."""
+    return _NUMBER.findall(normalise(text))
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in normalise(text) if _WORDISH.match(ch))
+
+
+def bigrams(text: str) -> set[str]:
+    """Character bigrams of the word characters of ``text`` (punctuation and spaces removed)."""
+    squashed = _squash(text)
+    if len(squashed) == 1:
+        return {squashed}
+    return {squashed[i:i + 2] for i in range(len(squashed) - 1)}
+
+
+def containment(sentence: str, source: str) -> float:
+    """Share of the sentence's character bigrams that occur in ``source`` (1.0: wholly contained)."""
+    wanted = bigrams(sentence)
+    if not wanted:
+        return 0.0
+    return len(wanted & bigrams(source)) / len(wanted)
+
+
+def numbers_supported(sentence: str, source: str) -> bool:
+    """Whether every number written in ``sentence`` also occurs in ``source`` (ignoring spaces)."""
+    haystack = _SPACE.sub("", normalise(source))
+    return all(number in haystack for number in numbers(sentence))
+
+
+def squash_spaces(text: str) -> str:
+    """``text`` without any whitespace, for comparing quotes with clauses."""
+    return _SPACE.sub("", text)

@@ -1,0 +1,47 @@
+"""Helpers shared by tests: building a seed index once, running the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import CORPUS, ROOT
+
+NEW_DOC = """关于印发《测试市飞地孵化器建设实施方案》的通知
+测政办发〔2025〕3号
+各有关单位：
+现将《测试市飞地孵化器建设实施方案》印发给你们，请认真贯彻执行。
+测试市人民政府办公室
+2025年2月1日
+测试市飞地孵化器建设实施方案
+一、工作目标
+到2026年，在上海建成飞地孵化器2家，累计孵化科技型企业40家以上。
+二、主要任务
+（一）建设离岸孵化载体。依托长三角科创资源，建设“研发在上海、转化在测试”的飞地孵化器。
+（二）完善服务体系。为入驻企业提供知识产权、融资对接等专业服务。
+"""
+
+
+def cli(*args: str, index: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_INDEX_DIR": str(index)}
+    result = subprocess.run([sys.executable, "-m", "qa.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"qa {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def build_seed_index(target: Path) -> Path:
+    from qa.ingest import ingest
+
+    report = ingest([CORPUS], target)
+    assert not report.errors and report.documents == 5
+    return target
+
+
+def copy_index(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, symlinks=True)
+    return target
