@@ -284,3 +284,11 @@ class ClauseDetail(BaseModel):
 
 class UploadResult(BaseModel):
     report: IngestReport
+
+
+class DeleteResult(BaseModel):
+    """``DELETE /documents/{doc_id}``: what was removed and what the index holds now."""
+
+    removed: list[str]
+    documents: int
+    index_generation: int | None = None

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.index.collection import EmbedderMismatchError, Index
+from qa.index.collection import EmbedderMismatchError, Index, _load_tokens
 from qa.ingest import ingest, remove
 from qa.retrieval.service import load_searcher
 from tests.conftest import ROOT
@@ -99,7 +99,7 @@ def test_incremental_ingest_and_removal(seed_index, tmp_path):
     for i, clause in enumerate(index.passages):  # unchanged passages keep their vectors
         if clause.passage_id in old_rows:
             assert np.allclose(index.dense.vectors[i], old_rows[clause.passage_id])
-    assert len(index.dense.vectors) == len(index.passages) == len(index.tokens)
+    assert len(index.dense.vectors) == len(index.passages) == len(_load_tokens(index._tokens_path))
     hits = load_searcher(index_dir).search("飞地孵化器 研发在上海", k=3)
     assert hits[0].doc_id == new_id
 

@@ -168,8 +168,9 @@ def test_library_lists_documents_and_opens_clause_tree(app, documents):
     app.selectbox(key="lib_doc").set_value(doc_id_with_title(documents, RUGAO_PLAN)).run()
     tree = [v for v in markdowns(app) if v.startswith('<div class="qa-doc">')]
     assert len(tree) == 1
-    assert 'class="qa-u qa-h" style="margin-left:0.0em">一、指导思想' in tree[0]
-    assert 'style="margin-left:2.8em">1.强化党对科技全面领导' in tree[0]
+    assert 'style="margin-left:0.0em"><b class="qa-hl">一、指导思想</b><br>坚持以习近平' in tree[0]
+    assert 'class="qa-u qa-h" style="margin-left:1.4em"><b class="qa-hl">(一)实施党对科技全面领导工程</b></div>' in tree[0]
+    assert 'style="margin-left:2.8em"><b class="qa-hl">1.强化党对科技全面领导</b>。落实' in tree[0]
     assert "上传" not in "".join(c.value for c in app.file_uploader)  # no token → no upload widget
     assert not app.file_uploader
 

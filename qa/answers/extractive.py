@@ -33,8 +33,15 @@ from dataclasses import dataclass
 
 from qa.answers.citations import CitedAnswer, refusal
 from qa.answers.question import Question, QuestionAnalyzer
-from qa.answers.text import (containment, figure_positions, has_figure, has_money, has_percent, normalise,
-                             sentence_spans)
+from qa.answers.text import (
+    containment,
+    figure_positions,
+    has_figure,
+    has_money,
+    has_percent,
+    normalise,
+    sentence_spans,
+)
 from qa.retrieval.searcher import Searcher
 from qa.schemas import Answer, Filters, Hit
 

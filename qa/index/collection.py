@@ -45,7 +45,8 @@ class Index:
         self.store = GenerationStore(self.root)
         self.documents: dict[str, Document] = {}
         self.passages: list[Clause] = []
-        self.tokens: list[list[str]] = []
+        self.tokens: list[list[str]] = []  # per passage; read from disk only when the index changes
+        self._tokens_path: Path | None = None
         self.terms: list[str] = []
         self.tokenizer: Tokenizer | None = None
         self.lexical = LexicalIndex()
@@ -78,8 +79,8 @@ class Index:
         index._refresh_passages()
         if (generation / EMBEDDER_DIR).exists():
             index.embedder_dir = generation / EMBEDDER_DIR
+        index._tokens_path = generation / "tokens.npz"
         if with_search:
-            index.tokens = _load_tokens(generation / "tokens.npz")
             index.lexical.load(generation / "bm25", len(index.passages))
             if (generation / "vectors.npy").exists():
                 index.dense = DenseIndex(int(index.embedder_info["dim"]) if index.embedder_info else 1)
@@ -122,6 +123,8 @@ class Index:
         """
         if embedder is not None and not reembed:
             self.check_embedder(embedder)
+        if not self.tokens and self._tokens_path is not None and self._tokens_path.exists():
+            self.tokens = _load_tokens(self._tokens_path)
         if not self.terms or reembed:
             bodies = [d.body for d in self.documents.values()] + [d.body for d in upserts]
             if not self.terms or set(corpus_terms(bodies)) - set(self.terms):

@@ -1,0 +1,1 @@
+"""The HTTP service: search, cited answers, precedent wording, documents and clauses (FastAPI)."""

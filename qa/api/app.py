@@ -1,0 +1,80 @@
+"""The FastAPI application: ``create_app(index_dir)`` loads the index and embedder once and mounts
+one router per resource. OpenAPI at ``/docs`` (Swagger UI) and ``/openapi.json``.
+
+Every response that depends on the index carries ``X-Index-Generation``: the generation it was
+answered from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from qa.api import errors
+from qa.api.routers import ask, clauses, documents, health, search, similar
+from qa.api.state import ServiceSettings, ServiceState
+
+MULTIPART_SLACK = 64 * 1024  # multipart boundaries and headers on top of the files themselves
+
+DESCRIPTION = """Semantic search and cited question answering over Chinese government policy documents.
+
+* `POST /search` — ranked clauses, each with its citation (《title》（文号）position).
+* `POST /ask` — an answer whose every sentence ends with `[n]`, pointing into `citations` (verbatim
+  quotes with their offsets in the document body), or `answerable: false` with the nearest clauses.
+* `POST /similar` — how other documents word a draft sentence, with the shared wording marked.
+* `GET /documents`, `GET /documents/{doc_id}`, `GET /clauses/{clause_id}` — browse the collection.
+* `POST /documents`, `DELETE /documents/{doc_id}` — change it; need `Authorization: Bearer $QA_API_TOKEN`.
+"""
+
+
+class UploadSizeLimit:
+    """Refuse an upload whose declared size is over the limit before its body is read (413).
+
+    Args:
+        app: the wrapped ASGI app.
+        limit: largest accepted body, in bytes.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/") == "/documents":
+            length = dict(scope.get("headers") or []).get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.limit + MULTIPART_SLACK:
+                response = JSONResponse(status_code=413, content={
+                    "detail": f"upload too large: {int(length)} bytes; the limit is {self.limit} bytes "
+                              "(QA_MAX_UPLOAD_MB)"})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(index_dir: Path, model: str | None = None, settings: ServiceSettings | None = None) -> FastAPI:
+    """Build the service over the index at ``index_dir``.
+
+    Args:
+        index_dir: the index folder (an empty or missing one serves an empty collection).
+        model: embedding model override; None uses the model that built the index.
+        settings: token, upload limit and LLM endpoint; None reads them from the environment.
+
+    Returns:
+        the FastAPI app, with the index loaded.
+
+    Raises:
+        EmbedderMismatchError: the model that built the index cannot be loaded.
+    """
+    settings = settings or ServiceSettings.from_env()
+    state = ServiceState(Path(index_dir), model, settings)
+    app = FastAPI(title="qa — policy document search and cited answers", version="0.1.0",
+                  description=DESCRIPTION)
+    app.state.service = state
+    errors.install(app)
+    for module in (health, search, ask, similar, documents, clauses):
+        app.include_router(module.router)
+    app.add_middleware(UploadSizeLimit, limit=settings.max_upload_bytes)
+    return app
