@@ -10,6 +10,7 @@ when that fails). Screenshots go to ``$QA_SCREENSHOT_DIR`` (default: a temporary
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -22,7 +23,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT
-from tests.ui_support import acquire_service, free_port, offline_env, release_service, running
+from tests.ui_support import MARKUP_DOC, TOKEN, build_index, free_port, offline_env, running, service
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +33,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 VIEWPORT = {"width": 1280, "height": 900}
 QUESTION = "如皋到2025年要培育多少家高新技术企业?"
 RUGAO_CITATION = "《如皋市建设国家创新型县(市)三年行动方案(2023—2025年)》"
-WAIT_MS = 120_000
+WAIT_MS = int(os.environ.get("QA_BROWSER_WAIT_MS", "120000"))
 
 
 def _have_font() -> bool:
@@ -61,19 +62,19 @@ def chromium_ready() -> None:
 
 @pytest.fixture(scope="session")
 def servers(chromium_ready, tmp_path_factory) -> dict[str, str]:
-    """The service and ``streamlit run ui/app.py`` talking to it, both on loopback."""
-    api = acquire_service(lambda: tmp_path_factory.mktemp("browser-service"))
+    """The service over the seed corpus and ``streamlit run ui/app.py`` talking to it, both on loopback."""
+    stack = contextlib.ExitStack()
+    workdir = tmp_path_factory.mktemp("browser-service")
+    api = stack.enter_context(service(build_index(workdir, test_documents=False), workdir))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     args = [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"), "--server.headless", "true",
             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none", "--theme.base", "light"]
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    try:
-        with running(args, f"{url}/_stcore/health", log, offline_env(QA_API_URL=api)):
-            yield {"ui": url, "api": api}
-    finally:
-        release_service()
+    with stack:
+        stack.enter_context(running(args, f"{url}/_stcore/health", log, offline_env(QA_API_URL=api)))
+        yield {"ui": url, "api": api}
 
 
 @pytest.fixture(scope="session")
@@ -162,7 +163,22 @@ def test_ask_in_browser_shows_answer_and_citation(page, servers, shots):
     shot(page, shots, "reader.png")
 
 
-def test_markup_is_text_in_browser(page):
+@pytest.fixture
+def markup_document(servers):
+    """The markup test document, uploaded for one test and deleted afterwards."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    files = {"files": ("markup-test-plan.txt", MARKUP_DOC.encode(), "text/plain")}
+    response = httpx.post(f"{servers['api']}/documents", files=files, headers=auth, timeout=300, trust_env=False)
+    assert response.status_code == 201, response.text
+    docs = httpx.get(f"{servers['api']}/documents", timeout=30, trust_env=False).json()
+    doc_id = next(d["doc_id"] for d in docs if "标记安全" in d["title"])
+    yield doc_id
+    httpx.delete(f"{servers['api']}/documents/{doc_id}", headers=auth, timeout=300, trust_env=False)
+
+
+def test_markup_is_text_in_browser(page, markup_document):
+    page.reload()
+    page.get_by_text("政策文件助手").wait_for()
     choose_mode(page, "检索")
     page.get_by_placeholder(re.compile("例如：科技型中小企业")).fill("政务数字化审批平台")
     page.get_by_role("button", name=re.compile("^.?检索$")).click()
@@ -171,16 +187,32 @@ def test_markup_is_text_in_browser(page):
     text = page.inner_text("body")
     assert "<script>alert(1)</script>" in text and "<b>x</b>" in text
     assert page.locator(".qa-text script, .qa-text b, .qa-text img").count() == 0
-    page.wait_for_timeout(500)
+    # 查看原文 on that document: the whole body, still as text
+    card = page.locator('[data-testid="stVerticalBlock"]').filter(
+        has=page.locator(".qa-title", has_text="标记安全")).last  # the innermost block: the card itself
+    card.get_by_role("button", name=re.compile("查看原文")).click()
+    page.locator(".qa-doc").wait_for()
+    page.wait_for_timeout(1000)
+    reader = page.get_by_role("dialog").inner_text()
+    assert "<img src=x onerror=alert(2)>" in reader and "[链接](javascript:alert(3))" in reader
+    assert "**数据分级**" in reader
+    assert page.locator(".qa-doc script, .qa-doc img, .qa-doc a").count() == 0
     assert not page.alerts
 
 
 def test_screenshots_of_each_mode(page, shots):
     choose_mode(page, "检索")
-    page.get_by_placeholder(re.compile("例如：科技型中小企业")).fill("科技型中小企业 研发费用加计扣除")
+    page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="地区").click()
+    page.get_by_role("option", name="如皋市").click()
+    page.keyboard.press("Escape")
+    settle(page)
+    page.get_by_placeholder(re.compile("例如：科技型中小企业")).fill("天使投资 科技金融")
     page.get_by_role("button", name=re.compile("^.?检索$")).click()
     page.locator(".qa-card").first.wait_for()
     settle(page)
+    metas = page.locator(".qa-card .qa-meta").all_inner_texts()
+    assert metas and all("如皋市" in m for m in metas)
+    assert "地区：如皋市" in page.inner_text("body")
     shot(page, shots, "search.png")
 
     choose_mode(page, "相似表述")
@@ -197,3 +229,11 @@ def test_screenshots_of_each_mode(page, shots):
     page.locator(".qa-doc").wait_for()
     settle(page)
     shot(page, shots, "library.png")
+    # the clause tree: scroll the document into view, then to the nested tasks
+    page.locator(".qa-doc").scroll_into_view_if_needed()
+    page.locator(".qa-doc .qa-u").filter(has_text="(一)实施党对科技全面领导工程").first.evaluate(
+        "el => el.scrollIntoView({block: 'start'})")
+    page.mouse.wheel(0, -120)
+    page.wait_for_timeout(500)
+    assert page.locator(".qa-doc .qa-u[style*='2.8em']").count() > 5
+    shot(page, shots, "library-tree.png")

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from tests.ui_support import TOKEN, acquire_service, free_port, release_service
+from tests.ui_support import DISPOSABLE_DOC, TOKEN, build_index, free_port, service
 from ui import render
 
 APP = str(ROOT / "ui" / "app.py")
@@ -24,9 +24,9 @@ TIMEOUT = 120
 
 @pytest.fixture(scope="session")
 def ui_service(tmp_path_factory) -> str:
-    url = acquire_service(lambda: tmp_path_factory.mktemp("ui-service"))
-    yield url
-    release_service()
+    workdir = tmp_path_factory.mktemp("ui-service")
+    with service(build_index(workdir), workdir) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +65,12 @@ def card_title(card: str) -> str:
 
 def doc_id_with_title(documents: list[dict], fragment: str) -> str:
     return next(d["doc_id"] for d in documents if fragment in d["title"])
+
+
+def library_table(at: AppTest) -> str:
+    tables = [v for v in markdowns(at) if v.startswith('<table class="qa-table">')]
+    assert len(tables) == 1
+    return tables[0]
 
 
 def assert_no_raw_markup(at: AppTest) -> None:
@@ -109,6 +115,15 @@ def test_ask_without_basis_says_so_and_lists_nearest(app):
     assert refusals and "未找到依据" in refusals[0]
     assert not [v for v in markdowns(app) if v.startswith('<div class="qa-answer">')]
     assert "##### 最接近的条款" in markdowns(app)
+
+
+def test_answer_and_question_survive_switching_modes(app):
+    app.text_area(key="ask_q").input("南通到2024年全社会研发投入占比目标是多少?")
+    app.button(key="ask_go").click().run()
+    switch(app, "文件库")
+    switch(app, "问答")
+    assert app.text_area(key="ask_q").value == "南通到2024年全社会研发投入占比目标是多少?"
+    assert [v for v in markdowns(app) if v.startswith(('<div class="qa-answer">', '<div class="qa-refuse">'))]
 
 
 def test_empty_question_is_not_sent(app):
@@ -162,9 +177,11 @@ def test_similar_wording_shows_other_documents(app, documents):
 # -- 文件库 and escaping -------------------------------------------------------------------------------
 def test_library_lists_documents_and_opens_clause_tree(app, documents):
     switch(app, "文件库")
-    frame = app.dataframe[0].value
-    assert RUGAO_PLAN in list(frame["标题"])
-    assert {"文号", "发文机关", "成文日期", "条款数"} <= set(frame.columns)
+    table = library_table(app)
+    assert f"<td>{RUGAO_PLAN}</td>" in table
+    for column in ("标题", "文号", "发文机关", "地区", "成文日期", "发布日期", "有效性", "条款数"):
+        assert f"<th>{column}</th>" in table
+    assert '<td class="qa-nw">通科委办〔2022〕9号</td>' in table
     app.selectbox(key="lib_doc").set_value(doc_id_with_title(documents, RUGAO_PLAN)).run()
     tree = [v for v in markdowns(app) if v.startswith('<div class="qa-doc">')]
     assert len(tree) == 1
@@ -206,7 +223,34 @@ def test_delete_with_token(app, documents, monkeypatch):
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
     assert any("已删除" in s.value for s in app.success)
-    assert "测试市飞地孵化器建设实施方案" not in list(app.dataframe[0].value["标题"])
+    assert "测试市飞地孵化器建设实施方案" not in library_table(app)
+    assert RUGAO_PLAN in library_table(app)
+
+
+# -- the HTTP client on its own ------------------------------------------------------------------------
+def test_client_upload_delete_and_errors(ui_service):
+    from ui.client import ApiClient, ServiceError
+
+    name = "client-upload-test.txt"
+    body = DISPOSABLE_DOC.replace("飞地孵化器", "离岸创新中心").replace("〔2025〕3号", "〔2025〕4号")
+    with pytest.raises(ServiceError) as refused:
+        ApiClient(ui_service, token="wrong-token").upload([(name, body.encode())])
+    assert refused.value.status == 401 and "口令" in refused.value.message
+    with pytest.raises(ServiceError) as no_token:
+        ApiClient(ui_service).delete("anything")
+    assert "QA_API_TOKEN" in no_token.value.message
+    client = ApiClient(ui_service, token=TOKEN)
+    report = client.upload([(name, body.encode())]).report
+    assert len(report.added) == 1 and not report.errors
+    doc = next(d for d in client.documents() if "离岸创新中心" in d.title)
+    assert client.document(doc.doc_id).clauses
+    detail = client.clause(client.document(doc.doc_id).clauses[-1].clause_id)
+    assert detail.doc.doc_id == doc.doc_id
+    client.delete(doc.doc_id)
+    assert all("离岸创新中心" not in d.title for d in client.documents())
+    with pytest.raises(ServiceError) as missing:
+        client.document(doc.doc_id)
+    assert missing.value.status == 404 and "未找到" in missing.value.message
 
 
 # -- the service is down -------------------------------------------------------------------------------
@@ -242,3 +286,9 @@ def test_query_terms_skip_question_words():
     terms = render.query_terms("如皋到2025年要培育多少家高新技术企业?", "到2025年,全市高新技术企业数翻番")
     assert "高新技术企业" in terms and "到2025年" not in terms and "2025年" in terms
     assert "多少" not in terms
+
+
+def test_heading_trail_names_the_clause_itself():
+    assert render.heading_trail([], "二、", "二、工作目标\n\n到2025年") == "二、工作目标"
+    assert render.heading_trail(["三、重点任务"], "8.", "8.壮大高新技术企业。以量质并举") == "三、重点任务 › 8.壮大高新技术企业"
+    assert render.heading_trail([], None, "前言") == ""

@@ -1,6 +1,8 @@
 """Helpers for the UI tests: a seed index with a hostile document, the real service on loopback.
 
-Used by ``tests/test_ui.py`` (Streamlit AppTest) and ``tests/test_browser.py`` (headless Chromium).
+Used by ``tests/test_ui.py`` (Streamlit AppTest) and ``tests/test_browser.py`` (headless Chromium); each
+starts its own service (the AppTest tests delete a document, the browser tests take screenshots of the
+seed corpus alone).
 """
 
 from __future__ import annotations
@@ -58,19 +60,21 @@ def free_port() -> int:
 
 
 def offline_env(**extra: str) -> dict[str, str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **extra}
-    env.pop("QA_API_URL", None)
-    return env
+    env = {k: v for k, v in os.environ.items() if k not in ("QA_API_URL", "QA_API_TOKEN")}
+    return {**env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **extra}
 
 
-def build_index(workdir: Path) -> Path:
-    """Ingest the seed corpus plus the markup and disposable documents into ``workdir/index``."""
-    extra = workdir / "extra"
-    extra.mkdir(parents=True, exist_ok=True)
-    (extra / "markup-test-plan.txt").write_text(MARKUP_DOC, encoding="utf-8")
-    (extra / "disposable-test-plan.txt").write_text(DISPOSABLE_DOC, encoding="utf-8")
+def build_index(workdir: Path, test_documents: bool = True) -> Path:
+    """Ingest the seed corpus (plus, by default, the markup and disposable documents) into ``workdir/index``."""
+    paths = [str(CORPUS)]
+    if test_documents:
+        extra = workdir / "extra"
+        extra.mkdir(parents=True, exist_ok=True)
+        (extra / "markup-test-plan.txt").write_text(MARKUP_DOC, encoding="utf-8")
+        (extra / "disposable-test-plan.txt").write_text(DISPOSABLE_DOC, encoding="utf-8")
+        paths.append(str(extra))
     index = workdir / "index"
-    result = subprocess.run([QA, "--index", str(index), "ingest", "--quiet", str(CORPUS), str(extra)], cwd=ROOT,
+    result = subprocess.run([QA, "--index", str(index), "ingest", "--quiet", *paths], cwd=ROOT,
                             env=offline_env(), capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         raise AssertionError(f"qa ingest failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -117,36 +121,3 @@ def service(index: Path, workdir: Path) -> Iterator[str]:
     with running(args, f"{url}/health", workdir / f"service-{port}.log", offline_env(QA_API_TOKEN=TOKEN)):
         yield url
 
-
-class _Shared:
-    """One index and one service per test process, however many test modules ask for them."""
-
-    stack: contextlib.ExitStack | None = None
-    url: str = ""
-    users = 0
-
-
-def acquire_service(workdir_factory) -> str:
-    """Build the index and start the service once; ``release_service`` stops it after the last user."""
-    if _Shared.stack is None and os.environ.get("QA_UI_TEST_SERVICE"):
-        # a service already running over an index made by build_index() (for debugging the tests)
-        _Shared.stack, _Shared.url = contextlib.ExitStack(), os.environ["QA_UI_TEST_SERVICE"].rstrip("/")
-    if _Shared.stack is None:
-        stack = contextlib.ExitStack()
-        workdir = workdir_factory()
-        try:
-            index = build_index(workdir)
-            _Shared.url = stack.enter_context(service(index, workdir))
-        except BaseException:
-            stack.close()
-            raise
-        _Shared.stack = stack
-    _Shared.users += 1
-    return _Shared.url
-
-
-def release_service() -> None:
-    _Shared.users -= 1
-    if _Shared.users <= 0 and _Shared.stack is not None:
-        _Shared.stack.close()
-        _Shared.stack = None

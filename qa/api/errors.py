@@ -1,7 +1,8 @@
 """Error responses: every client error is a 4xx JSON body naming the field or cause; no tracebacks.
 
 Validation errors keep FastAPI's ``detail`` list (``loc``, ``msg``, ``type``; without echoing the
-input) and add a one-line ``message``. Anything unexpected becomes a JSON 500 with no internals.
+input) and add a one-line ``message``. An index that cannot be extended with the embedder available
+now is a 409 saying to rebuild it. Anything unexpected becomes a JSON 500 with no internals.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qa.index.collection import EmbedderMismatchError
 
 log = logging.getLogger("qa.api")
 
@@ -38,7 +41,11 @@ def _location(loc) -> str:
 
 
 def _clean(error: dict) -> dict:
-    return {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")), "type": error.get("type", "")}
+    message = str(error.get("msg", ""))
+    cause = (error.get("ctx") or {}).get("error")
+    if error.get("type") == "json_invalid" and cause:
+        message = f"{message}: {cause}"
+    return {"loc": list(error.get("loc", ())), "msg": message, "type": error.get("type", "")}
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -56,6 +63,11 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
                         headers=getattr(exc, "headers", None))
 
 
+async def index_conflict(request: Request, exc: EmbedderMismatchError) -> JSONResponse:
+    """The index cannot be changed with the embedder available now: the operator must rebuild it."""
+    return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return JSONResponse(status_code=500, content={"detail": "internal server error"})
@@ -65,4 +77,5 @@ def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(EmbedderMismatchError, index_conflict)
     app.add_exception_handler(Exception, unexpected_error)

@@ -23,6 +23,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -47,6 +49,8 @@ class TrainConfig:
         batch_size: pairs per contrastive step (in-batch negatives).
         epochs: passes over the passages (each passage gives one pair per pass).
         max_steps: cap on contrastive steps.
+        min_steps: floor on contrastive steps (small corpora).
+        group: passages are batched in runs of this many neighbours (harder in-batch negatives); 1 = random.
         lr: Adam learning rate.
         scale: similarity scale (inverse temperature) of the contrastive loss.
         title_share: share of pairs that are (title/heading path ↔ text) rather than (span ↔ rest).
@@ -60,6 +64,8 @@ class TrainConfig:
     batch_size: int = 512
     epochs: float = 3.0
     max_steps: int = 4000
+    min_steps: int = 100
+    group: int = 32
     lr: float = 0.003
     scale: float = 20.0
     title_share: float = 0.2
@@ -68,17 +74,23 @@ class TrainConfig:
     keep_span: float = 0.1
 
 
-def _randomized_svd(matrix, k: int, rng: np.random.Generator, n_iter: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k singular values and right singular vectors (k × columns) of a sparse matrix."""
-    k = max(1, min(k, min(matrix.shape) - 1)) if min(matrix.shape) > 1 else 1
-    probe = rng.standard_normal((matrix.shape[1], min(k + 10, matrix.shape[1]))).astype(np.float32)
-    basis, _ = np.linalg.qr(matrix @ probe)
+def _orthonormal(block: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the columns of a tall matrix (via the small Gram matrix; much faster than QR)."""
+    block = np.asarray(block, dtype=np.float64)
+    values, vectors = np.linalg.eigh(block.T @ block)
+    keep = values > max(values.max(), 1e-30) * 1e-10
+    return block @ (vectors[:, keep] / np.sqrt(values[keep]))
+
+
+def _randomized_svd(matrix, k: int, rng: np.random.Generator, n_iter: int = 3) -> np.ndarray:
+    """Top-k right singular vectors (k × columns) of a sparse matrix (randomized range finder)."""
+    width = min(k + 10, *matrix.shape)
+    basis = _orthonormal(matrix @ rng.standard_normal((matrix.shape[1], width)))
     for _ in range(n_iter):
-        basis, _ = np.linalg.qr(matrix.T @ basis)
-        basis, _ = np.linalg.qr(matrix @ basis)
-    small = (matrix.T @ basis).T
-    _, values, vt = np.linalg.svd(small, full_matrices=False)
-    return values[:k], vt[:k]
+        basis = _orthonormal(matrix @ _orthonormal(matrix.T @ basis))
+    small = np.asarray(matrix.T @ basis).T
+    _, _, vt = np.linalg.svd(small, full_matrices=False)
+    return vt[:k]
 
 
 def _lsa_init(docs: list[np.ndarray], vocab: int, dim: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -95,7 +107,7 @@ def _lsa_init(docs: list[np.ndarray], vocab: int, dim: int, rng: np.random.Gener
     tfidf = counts.multiply(idf[None, :]).tocsr()
     norms = np.sqrt(np.asarray(tfidf.multiply(tfidf).sum(axis=1))).ravel()
     tfidf = sparse.diags(1.0 / np.maximum(norms, 1e-9)).astype(np.float32) @ tfidf
-    _, vt = _randomized_svd(tfidf.astype(np.float32), dim, rng)
+    vt = _randomized_svd(tfidf.astype(np.float32), dim, rng)
     vectors = np.zeros((vocab, dim), dtype=np.float32)
     vectors[:, : vt.shape[0]] = vt.T * idf[:, None]
     vectors[df == 0] = 0.0
@@ -103,25 +115,26 @@ def _lsa_init(docs: list[np.ndarray], vocab: int, dim: int, rng: np.random.Gener
 
 
 class _PairSampler:
-    """Self-supervised (pseudo-query, passage) pairs built from token ids."""
+    """Self-supervised (pseudo-query, passage) pairs built from token ids.
+
+    Batches are made of runs of neighbouring passages (same document and chapter), so in-batch negatives
+    include near misses, not only unrelated documents.
+    """
 
     def __init__(self, heads: list[np.ndarray], bodies: list[np.ndarray], config: TrainConfig,
                  rng: np.random.Generator) -> None:
         self.heads, self.bodies, self.config, self.rng = heads, bodies, config, rng
-        self.order = np.zeros(0, dtype=np.int64)
-        self.cursor = 0
-        self.usable = np.array([len(b) >= 2 for b in bodies])
+        usable = np.flatnonzero([len(b) >= 2 for b in bodies])
+        run = max(1, config.group)
+        self.runs = [usable[i:i + run] for i in range(0, len(usable), run)]
+        self.queue: list[int] = []
 
-    def _next_indices(self, n: int) -> np.ndarray:
-        picked: list[int] = []
-        while len(picked) < n:
-            if self.cursor >= len(self.order):
-                self.order = self.rng.permutation(np.flatnonzero(self.usable))
-                self.cursor = 0
-            take = self.order[self.cursor:self.cursor + n - len(picked)]
-            self.cursor += len(take)
-            picked.extend(take.tolist())
-        return np.array(picked)
+    def _next_indices(self, n: int) -> list[int]:
+        while len(self.queue) < n:
+            for r in self.rng.permutation(len(self.runs)):
+                self.queue.extend(self.runs[r].tolist())
+        picked, self.queue = self.queue[:n], self.queue[n:]
+        return picked
 
     def batch(self, n: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
         """Queries, passages and a duplicate key per pair (equal keys are not used as negatives)."""
@@ -144,15 +157,23 @@ class _PairSampler:
         return queries, docs, np.array(keys)
 
 
-def _bag(torch, ids: list[np.ndarray]):
-    flat = torch.from_numpy(np.concatenate(ids).astype(np.int64))
-    offsets = torch.from_numpy(np.cumsum([0] + [len(x) for x in ids[:-1]]).astype(np.int64))
-    return flat, offsets
+def _bags(ids: list[np.ndarray], vocab: int):
+    """Mean-pooling matrix (texts × vocab, CSR) of token id lists."""
+    from scipy import sparse
+
+    lengths = np.array([len(x) for x in ids])
+    data = np.repeat(1.0 / np.maximum(lengths, 1), lengths).astype(np.float32)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    return sparse.csr_matrix((data, np.concatenate(ids), indptr), shape=(len(ids), vocab))
 
 
 def _finetune(vectors: np.ndarray, heads: list[np.ndarray], bodies: list[np.ndarray], config: TrainConfig,
               seed: int, deadline: float | None) -> tuple[np.ndarray, int]:
-    """Contrastive fine-tuning of the token vectors; returns them with the number of steps run."""
+    """Contrastive fine-tuning of the token vectors; returns them with the number of steps run.
+
+    Only the pooled vectors go through autograd; the gradient of the token table is the pooling matrix's
+    transpose times theirs (sparse), which is far cheaper on CPU than embedding-bag backward.
+    """
     import torch
     import torch.nn.functional as F
 
@@ -160,32 +181,57 @@ def _finetune(vectors: np.ndarray, heads: list[np.ndarray], bodies: list[np.ndar
     batch = min(config.batch_size, usable)
     if batch < 2:
         return vectors, 0
-    steps = min(config.max_steps, max(1, math.ceil(config.epochs * usable / batch)))
+    steps = min(config.max_steps, max(config.min_steps, math.ceil(config.epochs * usable / batch)))
     torch.manual_seed(seed)
-    weight = torch.nn.Parameter(torch.from_numpy(vectors.copy()))
-    optimizer = torch.optim.Adam([weight], lr=config.lr)
+    vocab = vectors.shape[0]
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32).copy()
+    weight = torch.nn.Parameter(torch.from_numpy(vectors))  # shares memory: the optimizer updates ``vectors``
+    optimizer = torch.optim.Adam([weight], lr=config.lr, fused=True)
     sampler = _PairSampler(heads, bodies, config, np.random.default_rng(seed + 1))
     labels = torch.arange(batch)
+    not_self = ~torch.eye(batch, dtype=torch.bool)
     done = 0
     for done in range(1, steps + 1):
         queries, docs, keys = sampler.batch(batch)
-        q_ids, q_offsets = _bag(torch, queries)
-        d_ids, d_offsets = _bag(torch, docs)
-        q = F.normalize(F.embedding_bag(q_ids, weight, q_offsets, mode="mean"), dim=-1)
-        d = F.normalize(F.embedding_bag(d_ids, weight, d_offsets, mode="mean"), dim=-1)
-        logits = config.scale * q @ d.T
-        duplicate = torch.from_numpy(keys[:, None] == keys[None, :]) & ~torch.eye(batch, dtype=torch.bool)
+        pool_q, pool_d = _bags(queries, vocab), _bags(docs, vocab)
+        raw_q = torch.from_numpy(pool_q @ vectors).requires_grad_()
+        raw_d = torch.from_numpy(pool_d @ vectors).requires_grad_()
+        logits = config.scale * F.normalize(raw_q, dim=-1) @ F.normalize(raw_d, dim=-1).T
+        duplicate = torch.from_numpy(keys[:, None] == keys[None, :]) & not_self
         logits = logits.masked_fill(duplicate, -1e4)
         loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
-        optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        grad = pool_q.T @ raw_q.grad.numpy() + pool_d.T @ raw_d.grad.numpy()
+        weight.grad = torch.from_numpy(np.ascontiguousarray(grad, dtype=np.float32))
         optimizer.step()
         if done % 200 == 0:
             logger.info("corpus model: step %d/%d loss %.3f", done, steps, loss.item())
         if deadline is not None and time.perf_counter() > deadline:
             logger.warning("corpus model: stopped at step %d/%d (max_seconds reached)", done, steps)
             break
-    return weight.detach().numpy(), done
+    return vectors, done
+
+
+@contextmanager
+def _single_threaded() -> Iterator[None]:
+    """Run torch and BLAS on one thread: the operations are small, and oversubscribed threads (a busy
+    machine) make them many times slower; one thread also keeps results reproducible."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - comes with scikit-learn
+        threadpool_limits = None
+    try:
+        if threadpool_limits is None:
+            yield
+        else:
+            with threadpool_limits(limits=1):
+                yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _split_heads(passages: list[str], titles: list[str] | None) -> tuple[list[str], list[str]]:
@@ -236,14 +282,10 @@ def train_corpus_model(passages: list[str], out_dir: Path, *, dim: int = 256, se
     bodies = [np.array(x, dtype=np.int64) for x in encode(tokenizer, body_texts)]
     docs = [np.concatenate([h, b]) for h, b in zip(heads, bodies, strict=True)]
     tokenized = time.perf_counter()
-    vectors, _ = _lsa_init(docs, vocab, dim, rng)
-    initialised = time.perf_counter()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, min(os.cpu_count() or 1, 8)))
-    try:
+    with _single_threaded():
+        vectors, _ = _lsa_init(docs, vocab, dim, rng)
+        initialised = time.perf_counter()
         vectors, steps = _finetune(vectors, heads, bodies, config, seed, deadline)
-    finally:
-        torch.set_num_threads(threads)
     vectors[tokenizer.token_to_id(UNK)] = 0.0
     static = StaticEmbedding(tokenizer, embedding_weights=torch.from_numpy(np.ascontiguousarray(vectors)))
     model = SentenceTransformer(modules=[static, Normalize()], device="cpu")

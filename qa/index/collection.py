@@ -8,6 +8,7 @@ without recomputing what did not change (unchanged passages keep their tokens an
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from qa.embed.base import Embedder
 from qa.index.dense import APPROXIMATE_ABOVE, DenseIndex
-from qa.index.lexical import LexicalIndex, Tokenizer, corpus_terms
+from qa.index.lexical import LexicalIndex, Tokenizer, corpus_terms, tokenize_many
 from qa.index.store import GenerationStore
 from qa.schemas import Clause, Document
 
@@ -141,10 +142,12 @@ class Index:
         n_kept = len(reuse)
         new_passages = self.passages[n_kept:]
         tokenizer = self.get_tokenizer()
+        workers = min(2, os.cpu_count() or 1)
         if self.tokens and len(self.tokens) == len(old_rows) and None not in reuse:
-            tokens = [self.tokens[r] for r in reuse] + [tokenizer(self.passage_text(c)) for c in new_passages]
+            tokens = [self.tokens[r] for r in reuse] + tokenize_many(
+                tokenizer, [self.passage_text(c) for c in new_passages], workers)
         else:
-            tokens = [tokenizer(self.passage_text(c)) for c in self.passages]
+            tokens = tokenize_many(tokenizer, [self.passage_text(c) for c in self.passages], workers)
         self.tokens = tokens
         self.lexical.build(self.tokens)
         if embedder is not None:

@@ -77,6 +77,30 @@ class Tokenizer:
         return tokens
 
 
+_worker_tokenizer: Tokenizer | None = None
+
+
+def _init_worker(terms: list[str]) -> None:
+    global _worker_tokenizer
+    _worker_tokenizer = Tokenizer(terms)
+
+
+def _tokenize_chunk(texts: list[str]) -> list[list[str]]:
+    assert _worker_tokenizer is not None
+    return [_worker_tokenizer(text) for text in texts]
+
+
+def tokenize_many(tokenizer: Tokenizer, texts: list[str], workers: int = 2, chunk: int = 2000) -> list[list[str]]:
+    """Tokenise many texts, in worker processes when there are enough to be worth it."""
+    if workers < 2 or len(texts) < 4 * chunk:
+        return [tokenizer(text) for text in texts]
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(tokenizer.terms,)) as pool:
+        return [tokens for part in pool.map(_tokenize_chunk, chunks) for tokens in part]
+
+
 class LexicalIndex:
     """BM25 over tokenised passages; scores every passage so filters can mask them.
 
