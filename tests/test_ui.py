@@ -292,3 +292,12 @@ def test_heading_trail_names_the_clause_itself():
     assert render.heading_trail([], "二、", "二、工作目标\n\n到2025年") == "二、工作目标"
     assert render.heading_trail(["三、重点任务"], "8.", "8.壮大高新技术企业。以量质并举") == "三、重点任务 › 8.壮大高新技术企业"
     assert render.heading_trail([], None, "前言") == ""
+
+
+def test_long_clause_is_cut_around_the_quote():
+    text = "甲" * 500 + "设立天使投资基金" + "乙" * 500
+    out = render.highlight(text, quote=(500, 508), limit=200)
+    assert '<mark class="qa-q">设立天使投资基金</mark>' in out
+    assert out.startswith('<span class="qa-cut">…</span>') and "全文 1008 字" in out
+    assert len(html.unescape(re.sub(r"<[^>]+>", "", out))) < 260
+    assert render.highlight("短文本", limit=200) == "短文本"
