@@ -16,6 +16,7 @@ from pathlib import Path
 from qa.answers.extractive import ExtractiveAnswerer
 from qa.answers.generative import LLMAnswerer, LLMConfig
 from qa.answers.similar import SimilarFinder
+from qa.index.collection import Index
 from qa.retrieval.searcher import Searcher
 from qa.retrieval.service import load_searcher
 
@@ -74,7 +75,7 @@ class Snapshot:
     loaded_at: float = field(default_factory=time.time)
 
     @property
-    def index(self):
+    def index(self) -> Index:
         return self.searcher.index
 
 

@@ -92,7 +92,7 @@ def normalize(vectors: Any, dim: int) -> np.ndarray:
     return np.ascontiguousarray(array / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def folder_fingerprint(folder: str | Path, name: str = "") -> str:
+def folder_fingerprint(folder: str | Path, name: str = "", ignore: tuple[str, ...] = ("README.md",)) -> str:
     """Hash a model folder: relative file names, sizes and contents.
 
     Files up to 64 MB are hashed whole; larger ones (big weight files) over their first and last MB.
@@ -100,6 +100,7 @@ def folder_fingerprint(folder: str | Path, name: str = "") -> str:
     Args:
         folder: model folder.
         name: model name, mixed into the hash.
+        ignore: relative file names that do not affect the vectors (model card, training log).
 
     Returns:
         hex sha256 digest.
@@ -108,7 +109,7 @@ def folder_fingerprint(folder: str | Path, name: str = "") -> str:
     digest = hashlib.sha256(name.encode("utf-8"))
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
-        if rel.startswith(".") or "/." in rel or rel == "README.md":
+        if rel.startswith(".") or "/." in rel or rel in ignore:
             continue
         size = path.stat().st_size
         digest.update(f"{rel}\0{size}\0".encode())

@@ -322,6 +322,8 @@ class CorpusEmbedder(SentenceTransformerEmbedder):
         EmbedderLoadError: when the folder is missing or not a SentenceTransformer model.
     """
 
+    fingerprint_ignore = ("README.md", TRAINING_INFO)
+
     def __init__(self, path: str | Path, batch_size: int = 256, glossary: QueryGlossary | None = None) -> None:
         super().__init__(str(path), device="cpu", batch_size=batch_size, is_fallback=True)
         self.glossary = glossary if glossary is not None else QueryGlossary.builtin()

@@ -64,6 +64,8 @@ class SentenceTransformerEmbedder(Embedder):
         EmbedderLoadError: when the model is not available locally (offline) or fails to load.
     """
 
+    fingerprint_ignore: tuple[str, ...] = ("README.md",)
+
     def __init__(self, name_or_path: str, device: str = "cpu", batch_size: int = 32,
                  max_seq_length: int | None = None, is_fallback: bool = False) -> None:
         self.name = str(name_or_path)
@@ -112,12 +114,14 @@ class SentenceTransformerEmbedder(Embedder):
         return query, passage
 
     def _fingerprint(self) -> str:
+        """Hash of the prompts and the model files (plus the hub name; a local folder counts by content only)."""
         digest = hashlib.sha256()
-        meta = {"name": self.name, "query_prompt": self.query_prompt, "passage_prompt": self.passage_prompt,
+        local = Path(self.name).expanduser().exists()
+        meta = {"name": "" if local else self.name, "query_prompt": self.query_prompt, "passage_prompt": self.passage_prompt,
                 "dim": self.dim, "max_seq_length": getattr(self.model, "max_seq_length", None)}
         digest.update(json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
         if self.folder is not None and self.folder.is_dir():
-            digest.update(folder_fingerprint(self.folder).encode())
+            digest.update(folder_fingerprint(self.folder, ignore=self.fingerprint_ignore).encode())
         else:
             for key, tensor in sorted(self.model.state_dict().items()):
                 digest.update(key.encode())

@@ -24,8 +24,8 @@ class FusionConfig:
         depth: candidates taken from each ranking.
     """
 
-    method: str = "rrf"
-    dense_weight: float = 0.5
+    method: str = "score"
+    dense_weight: float = 0.3
     rrf_k: float = 60.0
     depth: int = 200
 

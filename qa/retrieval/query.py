@@ -41,6 +41,7 @@ class ParsedQuery:
     doc_ids: list[str] = field(default_factory=list)  # documents the query names (by 文号 or title)
     restrict: bool = False  # True: only those documents may answer
     article: str | None = None  # e.g. "第五十四条"
+    regions: list[str] = field(default_factory=list)  # regions the query names ("涟水" → 涟水县)
     residual: str = ""  # the query without the 文号 / 《title》 it named
 
 
@@ -61,6 +62,11 @@ class QueryParser:
                 if len(short_title(title)) >= 4:
                     self.titles.append((short_title(title), meta.doc_id))
         self.titles.sort(key=lambda item: -len(item[0]))
+        self.region_aliases: dict[str, str] = {}
+        for region in {m.region for m in metas if m.region}:
+            self.region_aliases[region] = region
+            if len(region) >= 3 and region[-1] in "市县区省":
+                self.region_aliases.setdefault(region[:-1], region)
 
     def parse(self, query: str) -> ParsedQuery:
         parsed = ParsedQuery(text=query, residual=query)
@@ -92,5 +98,6 @@ class QueryParser:
                 parsed.doc_ids = sorted({d for t, d in self.titles if t in squashed and len(t) == longest})
                 # A bare name narrows the search only together with an article number.
                 parsed.restrict = parsed.article is not None
+        parsed.regions = sorted({region for alias, region in self.region_aliases.items() if alias in query})
         parsed.residual = parsed.residual.strip() or query
         return parsed

@@ -20,6 +20,8 @@ from qa.schemas import Filters, Hit, SearchMode
 
 ARTICLE_BOOST = 1.0  # added to a clause whose label is the article the query names
 NAMED_DOC_BOOST = 0.25  # share of the top score added to clauses of a document named in the query
+REGION_BOOST = 1.0  # share of the top score added to clauses of a region the query names
+SAME_DOC_DECAY = 0.85  # each further hit from one document counts this much less: answers span documents
 
 
 class Searcher:
@@ -157,6 +159,11 @@ class Searcher:
             for row in list(scored):
                 if int(self.index.passage_doc[row]) in named:
                     scored[row] += NAMED_DOC_BOOST * top
+        if parsed.regions and len(parsed.regions) < len(set(self._doc_region)):
+            named_regions = set(parsed.regions)
+            for row in list(scored):
+                if self._doc_region[self.index.passage_doc[row]] in named_regions:
+                    scored[row] += REGION_BOOST * top
         if parsed.doc_number and parsed.doc_ids:
             # a bare 文号 query: the clause that prints the 文号 first
             for row in list(scored):
@@ -168,11 +175,17 @@ class Searcher:
         return int(np.searchsorted(self.index.passage_doc, position, side="left"))
 
     def _hits(self, scored: dict[int, float], k: int) -> list[Hit]:
-        ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))
+        """Whole clauses, best first; one hit per clause and per wording; documents take turns a little."""
+        ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[: max(4 * k, 50)]
         hits: list[Hit] = []
         seen_clauses: set[str] = set()
         seen_text: dict[bytes, tuple[int, int]] = {}  # text key -> (position in hits, row)
-        for row, score in ranked:
+        per_doc: dict[int, int] = {}
+        pending = list(ranked)
+        while pending and len(hits) < k:
+            best = max(range(len(pending)), key=lambda i: pending[i][1] * SAME_DOC_DECAY ** per_doc.get(
+                int(self.index.passage_doc[pending[i][0]]), 0))
+            row, score = pending.pop(best)
             clause = self.index.passages[row]
             if clause.clause_id in seen_clauses:
                 continue
@@ -184,11 +197,11 @@ class Searcher:
                     hits[position] = self._hit(row, hits[position].score)
                     seen_text[key] = (position, row)
                 continue
+            doc = int(self.index.passage_doc[row])
+            per_doc[doc] = per_doc.get(doc, 0) + 1
             seen_clauses.add(clause.clause_id)
             seen_text[key] = (len(hits), row)
             hits.append(self._hit(row, score))
-            if len(hits) == k:
-                break
         return hits
 
     def _hit(self, row: int, score: float) -> Hit:
