@@ -1,5 +1,6 @@
 """Load test of the HTTP service: concurrent clients on /search and /ask while a document is uploaded
-and deleted mid-run, beside a one-client baseline measured by the same process against the same server.
+and deleted mid-run, beside a one-client baseline and the same clients without writes, measured by the
+same process against the same server.
 
 The script starts ``qa serve`` itself (a subprocess on a free loopback port, with a random
 ``QA_API_TOKEN``) over a COPY of the index (``--in-place`` to skip the copy) and stops it at the end.
@@ -248,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-place", action="store_true", help="serve --index itself instead of a copy")
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES)
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the concurrent run")
-    parser.add_argument("--baseline-seconds", type=float, default=10.0, help="length of the one-client run")
+    parser.add_argument("--baseline-seconds", type=float, default=10.0,
+                        help="length of the one-client run and of the N-client run without writes")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--ask-share", type=float, default=0.3, help="share of requests that go to /ask")
     parser.add_argument("--startup-timeout", type=float, default=900.0)
@@ -280,9 +282,11 @@ def main(argv: list[str] | None = None) -> int:
             run_phase(url, warm, queries, args.ask_share, None, generations)
             baseline = Phase("baseline (1 client)", 1, args.baseline_seconds)
             run_phase(url, baseline, queries, args.ask_share, None, generations)
+            steady = Phase(f"{args.clients} clients", args.clients, args.baseline_seconds)
+            run_phase(url, steady, queries, args.ask_share, None, generations)
             loaded = Phase(f"{args.clients} clients + writes", args.clients, args.seconds)
             run_phase(url, loaded, queries, args.ask_share, token, generations)
-        phases = [baseline, loaded]
+        phases = [baseline, steady, loaded]
         counts = check_whole_index(phases, generations)
         print_report(phases, counts, generations)
         if args.json:
