@@ -137,7 +137,9 @@ def test_health(client):
 
 
 def test_openapi_docs(client):
-    assert client.get("/docs").status_code == 200
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/_swagger/swagger-ui-bundle.js" in page.text and "cdn" not in page.text
+    assert client.get("/_swagger/swagger-ui-bundle.js").status_code == 200  # served locally, no CDN
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/health", "/search", "/ask", "/similar", "/documents", "/documents/{doc_id}", "/clauses/{clause_id}"):
         assert path in paths

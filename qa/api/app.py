@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.api import errors
@@ -54,6 +54,22 @@ class UploadSizeLimit:
         await self.app(scope, receive, send)
 
 
+def _mount_local_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the assets of the swagger-ui-bundle package: air-gapped offices have no CDN."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/_swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title,
+                                   swagger_js_url="/_swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/_swagger/swagger-ui.css",
+                                   swagger_favicon_url="/_swagger/favicon-32x32.png")
+
+
 def create_app(index_dir: Path, model: str | None = None, settings: ServiceSettings | None = None) -> FastAPI:
     """Build the service over the index at ``index_dir``.
 
@@ -71,7 +87,8 @@ def create_app(index_dir: Path, model: str | None = None, settings: ServiceSetti
     settings = settings or ServiceSettings.from_env()
     state = ServiceState(Path(index_dir), model, settings)
     app = FastAPI(title="qa — policy document search and cited answers", version="0.1.0",
-                  description=DESCRIPTION)
+                  description=DESCRIPTION, docs_url=None)
+    _mount_local_docs(app)
     app.state.service = state
     errors.install(app)
     for module in (health, search, ask, similar, documents, clauses):
