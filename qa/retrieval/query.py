@@ -16,6 +16,9 @@ from qa.schemas import DocumentMeta
 _QUOTED = re.compile(r"《([^《》]{2,80})》")
 _ARTICLE = re.compile(r"第([零〇一二两三四五六七八九十百千0-9０-９]+)条")
 _TITLE_PREFIXES = ("中华人民共和国",)
+# Questions that ask across documents: precedent wording, comparisons between places.
+_ACROSS_DOCUMENTS = re.compile(r"其他地方|其它地方|各地|哪些地方|哪些文件|分别|怎么表述|如何表述|怎么写|怎么措辞|措辞|表述|"
+                               r"other (places|cities|documents)|elsewhere")
 _VERSION_SUFFIX = re.compile(r"[(（]\d{4}[-年].*?[)）]$")
 
 
@@ -42,6 +45,7 @@ class ParsedQuery:
     restrict: bool = False  # True: only those documents may answer
     article: str | None = None  # e.g. "第五十四条"
     regions: list[str] = field(default_factory=list)  # regions the query names ("涟水" → 涟水县)
+    across_documents: bool = False  # the question compares documents or asks for precedent wording
     residual: str = ""  # the query without the 文号 / 《title》 it named
 
 
@@ -99,5 +103,6 @@ class QueryParser:
                 # A bare name narrows the search only together with an article number.
                 parsed.restrict = parsed.article is not None
         parsed.regions = sorted({region for alias, region in self.region_aliases.items() if alias in query})
+        parsed.across_documents = len(parsed.regions) > 1 or bool(_ACROSS_DOCUMENTS.search(query))
         parsed.residual = parsed.residual.strip() or query
         return parsed

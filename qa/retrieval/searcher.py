@@ -21,7 +21,9 @@ from qa.schemas import Filters, Hit, SearchMode
 ARTICLE_BOOST = 1.0  # added to a clause whose label is the article the query names
 NAMED_DOC_BOOST = 0.25  # share of the top score added to clauses of a document named in the query
 REGION_BOOST = 1.0  # share of the top score added to clauses of a region the query names
-SAME_DOC_DECAY = 0.85  # each further hit from one document counts this much less: answers span documents
+# For questions across documents (precedent wording, comparisons), each further hit from one
+# document counts this much less, so the answer spans documents; other questions keep plain ranking.
+SAME_DOC_DECAY = 0.85
 
 
 class Searcher:
@@ -117,7 +119,7 @@ class Searcher:
             rows, scores = lexical if mode == "lexical" else dense
             scored = dict(zip(rows.tolist(), scores.tolist(), strict=True))
         self._boost(scored, parsed, mask)
-        return self._hits(scored, k)
+        return self._hits(scored, k, SAME_DOC_DECAY if parsed.across_documents else 1.0)
 
     def _lexical(self, parsed: ParsedQuery, depth: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         text = parsed.residual
@@ -174,8 +176,8 @@ class Searcher:
         position = self._doc_pos[doc_id]
         return int(np.searchsorted(self.index.passage_doc, position, side="left"))
 
-    def _hits(self, scored: dict[int, float], k: int) -> list[Hit]:
-        """Whole clauses, best first; one hit per clause and per wording; documents take turns a little."""
+    def _hits(self, scored: dict[int, float], k: int, decay: float = 1.0) -> list[Hit]:
+        """Whole clauses, best first; one hit per clause and per wording; with ``decay`` < 1 documents take turns."""
         ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[: max(4 * k, 50)]
         hits: list[Hit] = []
         seen_clauses: set[str] = set()
@@ -183,7 +185,7 @@ class Searcher:
         per_doc: dict[int, int] = {}
         pending = list(ranked)
         while pending and len(hits) < k:
-            best = max(range(len(pending)), key=lambda i: pending[i][1] * SAME_DOC_DECAY ** per_doc.get(
+            best = 0 if decay == 1.0 else max(range(len(pending)), key=lambda i: pending[i][1] * decay ** per_doc.get(
                 int(self.index.passage_doc[pending[i][0]]), 0))
             row, score = pending.pop(best)
             clause = self.index.passages[row]
