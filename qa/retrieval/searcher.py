@@ -12,6 +12,7 @@ import re
 import numpy as np
 
 from qa.embed.base import Embedder
+from qa.embed.glossary import QueryGlossary
 from qa.index.collection import Index
 from qa.index.lexical import normalise
 from qa.retrieval.fusion import FusionConfig, fuse, top_candidates
@@ -33,7 +34,7 @@ class Searcher:
         index: the loaded index.
         embedder: the embedder that built the index's vectors (None: lexical only).
         fusion: fusion settings.
-        translate: optional query rewriting for the lexical side (e.g. an English glossary).
+        translate: query rewriting for the lexical side; default the built-in English → Chinese glossary.
     """
 
     def __init__(self, index: Index, embedder: Embedder | None, fusion: FusionConfig | None = None,
@@ -41,7 +42,7 @@ class Searcher:
         self.index = index
         self.embedder = embedder
         self.fusion = fusion or FusionConfig()
-        self.translate = translate
+        self.translate = translate if translate is not None else QueryGlossary.builtin().apply
         metas = [index.documents[d].meta for d in index.doc_order]
         self.parser = QueryParser(metas)
         self._doc_region = np.array([m.region or "" for m in metas], dtype=object)

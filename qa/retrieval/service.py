@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.embed.glossary import QueryGlossary
 from qa.index.collection import Index
 from qa.index.embedding import embedder_for_query
 from qa.retrieval.fusion import FusionConfig
@@ -19,5 +18,4 @@ def load_searcher(index_dir: Path, model: str | None = None, fusion: FusionConfi
     """
     index = Index.open(index_dir)
     embedder = embedder_for_query(index, model)
-    glossary = QueryGlossary.builtin()
-    return Searcher(index, embedder, fusion=fusion, translate=glossary.apply)
+    return Searcher(index, embedder, fusion=fusion)
