@@ -133,11 +133,10 @@ class Filters(BaseModel):
     validity: list[str] | None = None
 
 
-class Hit(BaseModel):
-    """One ranked clause, with everything needed to cite it."""
+class ClauseRef(BaseModel):
+    """A clause as shown to a reader: its text, where it sits, and how to cite it."""
 
     clause_id: str
-    passage_id: str
     doc_id: str
     doc_title: str
     doc_number: str | None = None
@@ -150,6 +149,12 @@ class Hit(BaseModel):
     char_start: int
     char_end: int
     citation: str
+
+
+class Hit(ClauseRef):
+    """One ranked clause, with everything needed to cite it."""
+
+    passage_id: str
     score: float
 
 
@@ -183,23 +188,10 @@ class AskRequest(BaseModel):
     filters: Filters | None = None
 
 
-class Citation(BaseModel):
+class Citation(ClauseRef):
     """A source clause an answer cites as ``[n]``; ``quote`` is a verbatim substring of ``text``."""
 
     n: int
-    clause_id: str
-    doc_id: str
-    doc_title: str
-    doc_number: str | None = None
-    issuer: str | None = None
-    region: str | None = None
-    date: str | None = None
-    heading_path: list[str]
-    label: str | None = None
-    citation: str
-    text: str
-    char_start: int
-    char_end: int
     quote: str
     quote_start: int  # offset of the quote in the document body
     quote_end: int

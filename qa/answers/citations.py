@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from qa.index.collection import Index
-from qa.schemas import Answer, AnswerSentence, Citation, Hit
+from qa.schemas import Answer, AnswerSentence, Citation, ClauseRef, Hit
 
 REFUSAL_ZH = "现有文件库中没有找到能回答该问题的依据。"
 REFUSAL_EN = "The document collection holds no passage that answers this question."
@@ -28,11 +28,9 @@ def make_citation(n: int, hit: Hit, start: int, end: int) -> Citation:
     Returns:
         the citation, with the quote's offsets in the document body.
     """
-    return Citation(n=n, clause_id=hit.clause_id, doc_id=hit.doc_id, doc_title=hit.doc_title,
-                    doc_number=hit.doc_number, issuer=hit.issuer, region=hit.region, date=hit.date,
-                    heading_path=hit.heading_path, label=hit.label, citation=hit.citation, text=hit.text,
-                    char_start=hit.char_start, char_end=hit.char_end, quote=hit.text[start:end],
-                    quote_start=hit.char_start + start, quote_end=hit.char_start + end)
+    shared = {name: getattr(hit, name) for name in ClauseRef.model_fields}
+    return Citation(**shared, n=n, quote=hit.text[start:end], quote_start=hit.char_start + start,
+                    quote_end=hit.char_start + end)
 
 
 def citation_holds(citation: Citation, index: Index) -> bool:
