@@ -21,6 +21,7 @@ from qa.schemas import Filters, Hit, SearchMode
 
 ARTICLE_BOOST = 1.0  # added to a clause whose label is the article the query names
 NAMED_DOC_BOOST = 0.25  # share of the top score added to clauses of a document named in the query
+MAX_HIT_CHARS = 1500  # a split clause longer than this is returned as its best-matching part
 REGION_BOOST = 1.0  # share of the top score added to clauses of a region the query names
 # For questions across documents (precedent wording, comparisons), each further hit from one
 # document counts this much less, so the answer spans documents; other questions keep plain ranking.
@@ -211,10 +212,11 @@ class Searcher:
         clause = self.index.passages[row]
         doc = self.index.documents[clause.doc_id]
         start, end, text = clause.char_start, clause.char_end, clause.text
-        if clause.parts > 1:  # return the whole clause, verbatim
+        if clause.parts > 1:  # the whole clause, verbatim, unless it is too long to read as one hit
             siblings = [c for c in doc.clauses if c.clause_id == clause.clause_id]
-            start, end = siblings[0].char_start, siblings[-1].char_end
-            text = doc.body[start:end]
+            if siblings[-1].char_end - siblings[0].char_start <= MAX_HIT_CHARS:
+                start, end = siblings[0].char_start, siblings[-1].char_end
+                text = doc.body[start:end]
         meta = doc.meta
         return Hit(clause_id=clause.clause_id, passage_id=clause.passage_id, doc_id=clause.doc_id,
                    doc_title=meta.title, doc_number=meta.doc_number, issuer=meta.issuer, region=meta.region,
