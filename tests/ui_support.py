@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import CORPUS, ROOT
+from tests.helpers import NEW_DOC
 
 QA = str(Path(sys.executable).with_name("qa"))
 TOKEN = "ui-test-token"
@@ -39,18 +40,7 @@ MARKUP_DOC = """关于印发《测试县政务标记安全试点方案》的通�
 """
 
 # A file the delete test removes (nothing else depends on it).
-DISPOSABLE_DOC = """关于印发《测试市飞地孵化器建设实施方案》的通知
-测政办发〔2025〕3号
-各有关单位：
-现将《测试市飞地孵化器建设实施方案》印发给你们，请认真贯彻执行。
-测试市人民政府办公室
-2025年2月1日
-测试市飞地孵化器建设实施方案
-一、工作目标
-到2026年，在上海建成飞地孵化器2家，累计孵化科技型企业40家以上。
-二、主要任务
-（一）建设离岸孵化载体。依托长三角科创资源，建设“研发在上海、转化在测试”的飞地孵化器。
-"""
+DISPOSABLE_DOC = NEW_DOC  # the plan the index tests ingest, here removed by the delete test
 
 
 def free_port() -> int:
