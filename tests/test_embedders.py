@@ -16,7 +16,6 @@ from qa.embed import (  # noqa: E402
     EmbedderLoadError,
     QueryGlossary,
     SentenceTransformerEmbedder,
-    load_embedder,
 )
 from qa.embed.corpus_model import TRAINING_INFO  # noqa: E402
 from qa.embed.transformer import BGE_ZH_QUERY, family_prompts  # noqa: E402
@@ -90,35 +89,37 @@ def test_missing_model_raises_clear_error(monkeypatch):
         SentenceTransformerEmbedder("/nonexistent/model/folder")
 
 
-def test_load_embedder_falls_back_to_corpus_model(monkeypatch, tmp_path, seed_corpus, caplog):
+def _seed_documents():
+    from qa.documents.loader import load_document
+    from tests.conftest import CORPUS
+
+    return [load_document(path) for path in sorted(CORPUS.glob("*.txt"))]
+
+
+def test_unloadable_model_falls_back_to_corpus_model(monkeypatch, tmp_path, caplog):
+    from qa.index.collection import Index
+    from qa.index.embedding import embedder_for_ingest
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    passages = seed_corpus[0]
-    calls = []
-
-    def corpus() -> list[str]:
-        calls.append(1)
-        return passages
-
-    fallback = tmp_path / "fallback"
+    documents = _seed_documents()
     with caplog.at_level("WARNING"):
-        embedder = load_embedder("no-such-org/no-such-model", fallback, corpus)
-    assert embedder.is_fallback and isinstance(embedder, CorpusEmbedder)
-    info = embedder.info()
-    assert "no-such-org/no-such-model" in info["load_error"] and info["requested_model"] == "no-such-org/no-such-model"
+        embedder, folder, reembed = embedder_for_ingest(Index(tmp_path), documents, "no-such-org/no-such-model")
+    assert embedder.is_fallback and isinstance(embedder, CorpusEmbedder) and not reembed
+    assert "no-such-org/no-such-model" in embedder.info()["load_error"]
     assert "using the built-in corpus embedder" in caplog.text
-    assert (fallback / TRAINING_INFO).exists() and (fallback / "modules.json").exists()
-    assert_unit_rows(embedder.encode_passages(passages[:3]), 3, embedder.dim)
-    again = load_embedder("no-such-org/no-such-model", fallback, corpus)  # reuses the trained folder
-    assert len(calls) == 1 and again.fingerprint == embedder.fingerprint
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folders left
+    assert (folder / TRAINING_INFO).exists() and (folder / "modules.json").exists()
+    assert_unit_rows(embedder.encode_passages(["科技创新", "高新技术企业"]), 2, embedder.dim)
 
 
-def test_load_embedder_prefers_configured_model(monkeypatch, tiny_bert, tmp_path):
+def test_configured_model_is_preferred(monkeypatch, tiny_bert, tmp_path):
+    from qa.index.collection import Index
+    from qa.index.embedding import embedder_for_ingest, load_configured
+
     monkeypatch.setenv("QA_EMBED_MODEL", str(tiny_bert))
-    embedder = load_embedder(None, tmp_path / "fallback", lambda: pytest.fail("corpus must not be read"))
-    assert not embedder.is_fallback and embedder.info()["load_error"] is None
-    with pytest.raises(EmbedderLoadError):
-        load_embedder("no-such-org/no-such-model", tmp_path / "absent", None)
+    embedder, folder, _ = embedder_for_ingest(Index(tmp_path), _seed_documents(), None)
+    assert not embedder.is_fallback and folder is None and embedder.info()["load_error"] is None
+    missing, error = load_configured("no-such-org/no-such-model")
+    assert missing is None and "no-such-org/no-such-model" in error
 
 
 def test_corpus_model_loads_as_sentence_transformer(corpus_model):

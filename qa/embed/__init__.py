@@ -3,11 +3,9 @@
 from qa.embed.base import Embedder, EmbedderLoadError, folder_fingerprint, normalize
 from qa.embed.corpus_model import CorpusEmbedder, TrainConfig, train_corpus_model
 from qa.embed.glossary import QueryGlossary
-from qa.embed.loader import DEFAULT_MODEL, load_embedder
 from qa.embed.transformer import SentenceTransformerEmbedder
 
 __all__ = [
-    "DEFAULT_MODEL",
     "CorpusEmbedder",
     "Embedder",
     "EmbedderLoadError",
@@ -15,7 +13,6 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "TrainConfig",
     "folder_fingerprint",
-    "load_embedder",
     "normalize",
     "train_corpus_model",
 ]
