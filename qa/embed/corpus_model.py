@@ -4,9 +4,10 @@ Used when the configured model cannot be loaded (air-gapped machines). Training 
 
 1. a word-level Unigram tokenizer is learned from the corpus (``corpus_tokenizer``);
 2. token vectors start from latent semantic analysis of the corpus (truncated SVD of the tf-idf matrix);
-3. they are fine-tuned contrastively (in-batch negatives, as in MultipleNegativesRankingLoss) on
-   self-supervised pairs: a span of a passage ↔ the rest of the passage (inverse cloze task), and a
-   passage's title/heading path ↔ its text;
+3. they are fine-tuned contrastively (in-batch negatives, as in MultipleNegativesRankingLoss, both
+   directions) on self-supervised pairs: a span of a passage's text ↔ the rest of the passage with its
+   title and heading path (inverse cloze task). (title/heading path ↔ text) pairs are available
+   (``title_share``) but off by default: they lowered STARD recall in measurements;
 4. the result is saved as a SentenceTransformer folder (``StaticEmbedding`` + ``Normalize``) and loaded back
    through ``SentenceTransformer(path)``, the same path as real models.
 
@@ -93,8 +94,12 @@ def _randomized_svd(matrix, k: int, rng: np.random.Generator, n_iter: int = 3) -
     return vt[:k]
 
 
-def _lsa_init(docs: list[np.ndarray], vocab: int, dim: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Token vectors from LSA of the tf-idf matrix, scaled by idf; also returns the idf."""
+def _lsa_init(docs: list[np.ndarray], vocab: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """Token vectors from LSA of the tf-idf matrix (right singular vectors), scaled by idf.
+
+    Mean pooling of these vectors projects a text's tf-idf vector onto the corpus' top ``dim`` latent topics;
+    on corpora with fewer passages than ``dim`` this is exactly tf-idf cosine similarity.
+    """
     from scipy import sparse
 
     lengths = np.array([len(d) for d in docs])
@@ -111,14 +116,14 @@ def _lsa_init(docs: list[np.ndarray], vocab: int, dim: int, rng: np.random.Gener
     vectors = np.zeros((vocab, dim), dtype=np.float32)
     vectors[:, : vt.shape[0]] = vt.T * idf[:, None]
     vectors[df == 0] = 0.0
-    return vectors, idf
+    return vectors
 
 
 class _PairSampler:
     """Self-supervised (pseudo-query, passage) pairs built from token ids.
 
-    Batches are made of runs of neighbouring passages (same document and chapter), so in-batch negatives
-    include near misses, not only unrelated documents.
+    With ``config.group > 1`` batches are made of runs of neighbouring passages (same document), so in-batch
+    negatives include near misses; measured worse than random batches, hence off by default.
     """
 
     def __init__(self, heads: list[np.ndarray], bodies: list[np.ndarray], config: TrainConfig,
@@ -283,7 +288,7 @@ def train_corpus_model(passages: list[str], out_dir: Path, *, dim: int = 256, se
     docs = [np.concatenate([h, b]) for h, b in zip(heads, bodies, strict=True)]
     tokenized = time.perf_counter()
     with _single_threaded():
-        vectors, _ = _lsa_init(docs, vocab, dim, rng)
+        vectors = _lsa_init(docs, vocab, dim, rng)
         initialised = time.perf_counter()
         vectors, steps = _finetune(vectors, heads, bodies, config, seed, deadline)
     vectors[tokenizer.token_to_id(UNK)] = 0.0
