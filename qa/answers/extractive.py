@@ -113,7 +113,7 @@ class ExtractiveAnswerer:
     def __init__(self, searcher: Searcher, threshold: float = REFUSAL_THRESHOLD):
         self.searcher = searcher
         self.threshold = threshold
-        self.analyzer = QuestionAnalyzer(searcher.index, searcher.translate)
+        self.analyzer = QuestionAnalyzer(searcher.index)
 
     # -- the answer ------------------------------------------------------------------------------
     def answer(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:

@@ -70,12 +70,10 @@ class QuestionAnalyzer:
 
     Args:
         index: the loaded index.
-        translate: the searcher's query rewriting (English terms → Chinese), if any.
     """
 
-    def __init__(self, index: Index, translate=None):
+    def __init__(self, index: Index):
         self.index = index
-        self.translate = translate
         self.tokenizer: Tokenizer = index.get_tokenizer()
         self.passages = max(len(index.passages), 1)
         self._df = _document_frequencies(index)
@@ -102,7 +100,7 @@ class QuestionAnalyzer:
             the weighted content words and the cues the answerer uses.
         """
         english = bool(_LATIN.search(text)) and len(_CJK.findall(text)) < 2
-        rewritten = self.translate(text) if self.translate is not None and english else text
+        rewritten = text
         terms: dict[str, float] = {}
         for token in self.tokenizer(rewritten):
             if token in QUESTION_WORDS or token in terms:

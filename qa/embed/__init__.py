@@ -1,15 +1,13 @@
-"""Embedding layer: real sentence-transformers models and the built-in corpus model used as fallback."""
+"""Embedding layer: sentence-transformers models (the bundled e5 by default) and the corpus model fallback."""
 
 from qa.embed.base import Embedder, EmbedderLoadError, folder_fingerprint, normalize
 from qa.embed.corpus_model import CorpusEmbedder, TrainConfig, train_corpus_model
-from qa.embed.glossary import QueryGlossary
 from qa.embed.transformer import SentenceTransformerEmbedder
 
 __all__ = [
     "CorpusEmbedder",
     "Embedder",
     "EmbedderLoadError",
-    "QueryGlossary",
     "SentenceTransformerEmbedder",
     "TrainConfig",
     "folder_fingerprint",

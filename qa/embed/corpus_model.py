@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 
 from qa.embed.corpus_tokenizer import UNK, build_tokenizer, encode
-from qa.embed.glossary import QueryGlossary
 from qa.embed.transformer import SentenceTransformerEmbedder
 
 logger = logging.getLogger(__name__)
@@ -321,7 +320,6 @@ class CorpusEmbedder(SentenceTransformerEmbedder):
     Args:
         path: folder written by ``train_corpus_model``.
         batch_size: encoding batch size.
-        glossary: query glossary (the built-in English → Chinese one by default).
 
     Raises:
         EmbedderLoadError: when the folder is missing or not a SentenceTransformer model.
@@ -329,18 +327,12 @@ class CorpusEmbedder(SentenceTransformerEmbedder):
 
     fingerprint_ignore = ("README.md", TRAINING_INFO)
 
-    def __init__(self, path: str | Path, batch_size: int = 256, glossary: QueryGlossary | None = None) -> None:
+    def __init__(self, path: str | Path, batch_size: int = 256) -> None:
         super().__init__(str(path), device="cpu", batch_size=batch_size, is_fallback=True)
-        self.glossary = glossary if glossary is not None else QueryGlossary.builtin()
         training = Path(path) / TRAINING_INFO
         self.training = json.loads(training.read_text(encoding="utf-8")) if training.exists() else {}
 
-    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
-        if query:
-            texts = [self.glossary.apply(t) for t in texts]
-        return super()._encode(texts, query)
-
     def info(self) -> dict:
         info = super().info()
-        info.update(glossary_terms=len(self.glossary), training=self.training)
+        info.update(training=self.training)
         return info

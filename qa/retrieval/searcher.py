@@ -12,7 +12,6 @@ import re
 import numpy as np
 
 from qa.embed.base import Embedder
-from qa.embed.glossary import QueryGlossary
 from qa.index.collection import Index
 from qa.index.lexical import normalise
 from qa.retrieval.fusion import FusionConfig, fuse, top_candidates
@@ -35,15 +34,12 @@ class Searcher:
         index: the loaded index.
         embedder: the embedder that built the index's vectors (None: lexical only).
         fusion: fusion settings.
-        translate: query rewriting for the lexical side; default the built-in English → Chinese glossary.
     """
 
-    def __init__(self, index: Index, embedder: Embedder | None, fusion: FusionConfig | None = None,
-                 translate=None):
+    def __init__(self, index: Index, embedder: Embedder | None, fusion: FusionConfig | None = None):
         self.index = index
         self.embedder = embedder
         self.fusion = fusion or FusionConfig()
-        self.translate = translate if translate is not None else QueryGlossary.builtin().apply
         metas = [index.documents[d].meta for d in index.doc_order]
         self.parser = QueryParser(metas)
         self._doc_region = np.array([m.region or "" for m in metas], dtype=object)
@@ -124,10 +120,7 @@ class Searcher:
         return self._hits(scored, k, SAME_DOC_DECAY if parsed.across_documents else 1.0)
 
     def _lexical(self, parsed: ParsedQuery, depth: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        text = parsed.residual
-        if self.translate is not None:
-            text = self.translate(text)
-        scores = self.index.lexical.scores(self.index.get_tokenizer()(text))
+        scores = self.index.lexical.scores(self.index.get_tokenizer()(parsed.residual))
         rows = top_candidates(scores, depth, mask)
         rows = rows[scores[rows] > 0]
         return rows, scores[rows]

