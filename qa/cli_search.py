@@ -58,7 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub) -> None:
     """Add the retrieval commands to the ``qa`` parser."""
     p = sub.add_parser("search", help="ranked clauses with citations")
     p.add_argument("query")
@@ -71,14 +71,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--year-to", type=int)
     p.add_argument("--validity", action="append")
     p.add_argument("--model", help="embedding model (default: the one that built the index)")
-    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("eval", help="Recall@1/5/10 and MRR@10 of a question file, per mode and type")
     p.add_argument("file")
     p.add_argument("--modes", nargs="+", choices=["hybrid", "dense", "lexical"])
     p.add_argument("--model")
-    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="run the HTTP service")

@@ -1,25 +1,43 @@
-"""Ingest files and folders into an index: parse, compare by content hash, apply, save atomically.
+"""Ingest files and folders into an index: parse and tokenise in workers, embed, commit once.
 
-Bad files are reported one line each and skipped; the other files of the run are ingested, and
-nothing already in the index is lost.
+Files are parsed and tokenised in worker processes (which die with the ingest), in batches, so memory
+holds one batch; each batch becomes a segment, and all of them become visible together when the
+run's single commit is written. Unchanged files (same sha256) are skipped. Bad files are reported
+one line each; the rest of the run is ingested and nothing already in the index is lost.
+
+Vectors: the first ``teacher_passages`` new passages of a run are embedded by the model right away;
+the rest are searchable lexically at once. When many are left, the index's static student (fitted on
+a model-encoded sample of the library) gives them vectors before the ingest returns; the model's own
+vectors then come from ``qa embed`` (the background job), which the service also runs.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
-import shutil
+import multiprocessing
+import os
+import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 from qa.documents.loader import doc_id_for, is_source_file, load_document
 from qa.documents.readers import DocumentError, file_format
-from qa.index.collection import Index
+from qa.index.catalog import VECTOR_NONE, VECTOR_TEACHER
+from qa.index.collection import Index, passage_text
 from qa.index.embedding import embedder_for_ingest
-from qa.schemas import Document, IngestError, IngestReport
+from qa.index.lexical import Tokenizer
+from qa.index.writer import IndexWriter, PreparedDocument, write_lock
+from qa.schemas import IngestError, IngestReport
 
 Progress = Callable[[str], None]
+BATCH_FILES = 200
+TEACHER_PASSAGES = 2000  # embedded during ingest; the rest by the embedding job
+STUDENT_ABOVE = 5000  # more passages than this without vectors: the student covers them within the ingest
 
 
 def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[IngestError]]:
@@ -36,18 +54,37 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[IngestError]]
     return files, errors
 
 
-def _parse(path: Path) -> Document | IngestError:
+_tokenizer: Tokenizer | None = None
+
+
+def _die_with_parent() -> None:
+    """Worker initialiser: the kernel kills this worker when the ingest that started it dies."""
+    global _tokenizer
     try:
-        return load_document(path)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers still end when the pool is shut down
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+    _tokenizer = Tokenizer()
+
+
+def prepare(path: Path) -> PreparedDocument | IngestError:
+    """Parse ``path`` and tokenise its passages (in a worker, or in-process)."""
+    global _tokenizer
+    try:
+        document = load_document(path)
     except DocumentError as err:
         return IngestError(path=str(path), error=str(err))
     except Exception as err:  # a parser bug must not abort the other files of the run
         return IngestError(path=str(path), error=f"internal error while parsing: {type(err).__name__}: {err}")
+    if _tokenizer is None:
+        _tokenizer = Tokenizer()
+    tokens = [_tokenizer(passage_text(document.meta.title, c)) for c in document.clauses]
+    return PreparedDocument(document=document, tokens=tokens)
 
 
-def parse_files(files: list[Path], known: dict[str, str], workers: int, progress: Progress | None
-                ) -> tuple[list[Document], list[str], list[IngestError]]:
-    """Parse the files whose bytes changed; returns (documents, unchanged doc_ids, errors)."""
+def _changed(files: list[Path], known: dict[str, str]) -> tuple[list[Path], list[str], list[IngestError]]:
     todo, unchanged, errors = [], [], []
     for path in files:
         try:
@@ -63,99 +100,140 @@ def parse_files(files: list[Path], known: dict[str, str], workers: int, progress
             unchanged.append(doc_id_for(path))
         else:
             todo.append(path)
-    documents: list[Document] = []
+    return todo, unchanged, errors
+
+
+def prepared_batches(files: list[Path], workers: int, errors: list[IngestError], progress: Progress | None,
+                     batch_files: int = BATCH_FILES) -> Iterator[list[PreparedDocument]]:
+    """Parsed and tokenised documents, ``batch_files`` files at a time; failures go to ``errors``."""
     started = time.monotonic()
-    if workers > 1 and len(todo) > 50:
-        with ProcessPoolExecutor(workers) as pool:
-            results = pool.map(_parse, todo, chunksize=16)
-            for i, result in enumerate(results, 1):
-                _collect(result, documents, errors)
-                _tick(progress, i, len(todo), documents, started)
-    else:
-        for i, path in enumerate(todo, 1):
-            _collect(_parse(path), documents, errors)
-            _tick(progress, i, len(todo), documents, started)
-    return documents, unchanged, errors
-
-
-def _collect(result: Document | IngestError, documents: list[Document], errors: list[IngestError]) -> None:
-    (errors if isinstance(result, IngestError) else documents).append(result)
-
-
-def _tick(progress: Progress | None, done: int, total: int, documents: list[Document], started: float) -> None:
-    if progress and (done == total or done % 100 == 0):
-        clauses = sum(len(d.clauses) for d in documents)
-        progress(f"parsed {done}/{total} files, {clauses} passages, {time.monotonic() - started:.1f}s")
+    done = passages = 0
+    seen: dict[str, str] = {}
+    pool = None
+    if workers > 1 and len(files) > 20:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_die_with_parent)
+    try:
+        for start in range(0, len(files), batch_files):
+            chunk = files[start:start + batch_files]
+            results = pool.map(prepare, chunk, chunksize=8) if pool else map(prepare, chunk)
+            batch = []
+            for result in results:
+                if isinstance(result, IngestError):
+                    errors.append(result)
+                    continue
+                meta = result.document.meta
+                if meta.doc_id in seen:  # same folder and file name twice in one run
+                    errors.append(IngestError(path=meta.source_path, error=f"same folder and file name as "
+                                              f"{seen[meta.doc_id]}; rename one of them"))
+                    continue
+                seen[meta.doc_id] = meta.source_path
+                batch.append(result)
+            done += len(chunk)
+            passages += sum(len(p.document.clauses) for p in batch)
+            if progress:
+                progress(f"parsed {done}/{len(files)} files, {passages} passages, {time.monotonic() - started:.1f}s")
+            yield batch
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, rebuild: bool = False,
-           workers: int = 2, progress: Progress | None = None) -> IngestReport:
-    """Ingest ``paths`` into the index at ``index_dir``.
+           workers: int = 2, progress: Progress | None = None, teacher_passages: int = TEACHER_PASSAGES,
+           student_above: int | None = STUDENT_ABOVE, lock_timeout: float = 600.0) -> IngestReport:
+    """Ingest ``paths`` into the index at ``index_dir`` as one commit.
 
     Args:
         paths: files and folders.
         index_dir: the index folder (created if absent).
         model: embedding model name or folder; None for the configured default.
-        rebuild: ignore the stored index and build from these files alone.
+        rebuild: replace the whole index with these files.
         workers: parser processes.
         progress: called with one-line progress messages.
+        teacher_passages: new passages embedded right away; the rest wait for the embedding job.
+        student_above: when more passages than this lack vectors, fit (or reuse) the index's student and
+            give them student vectors before returning; None leaves them to ``qa embed``.
+        lock_timeout: seconds to wait for another writer.
 
     Returns:
         what was added, replaced, left unchanged and what failed.
     """
     started = time.monotonic()
+    index_dir = Path(index_dir)
     files, errors = collect_files(paths)
-    index = Index(index_dir)
-    with index.store.lock():
-        if not rebuild:
-            index = Index.open(index_dir)
-        known = {doc_id: doc.meta.sha256 for doc_id, doc in index.documents.items()}
-        documents, unchanged, parse_errors = parse_files(files, known, workers, progress)
-        errors.extend(parse_errors)
-        documents = _dedupe(documents, errors)
-        report = IngestReport(unchanged=unchanged, errors=errors)
-        if documents or rebuild:
-            report.added = [d.meta.doc_id for d in documents if d.meta.doc_id not in index.documents]
-            report.replaced = [d.meta.doc_id for d in documents if d.meta.doc_id in index.documents]
-            _apply_and_save(index, documents, [], model, progress)
-    report.documents = len(index.documents)
-    report.clauses = sum(d.meta.clause_count for d in index.documents.values())
+    embedder = None
+    with write_lock(index_dir, timeout=lock_timeout, progress=progress):
+        writer = IndexWriter(index_dir, progress)
+        try:
+            known = {} if rebuild else writer.catalog.known_hashes()
+            todo, unchanged, read_errors = _changed(files, known)
+            errors.extend(read_errors)
+            removals = list(writer.catalog.known_hashes()) if rebuild else []
+            report = IngestReport(unchanged=unchanged, errors=errors)
+            if todo or removals:
+                embedder = embedder_for_ingest(Index.open(index_dir), model, rebuild=rebuild, progress=progress)
+                budget = [teacher_passages if embedder is not None else 0]
+
+                def encode(texts: list[str]) -> tuple[np.ndarray | None, int]:
+                    if embedder is None or budget[0] <= 0:
+                        return None, VECTOR_NONE
+                    take = min(budget[0], len(texts))
+                    budget[0] -= take
+                    if take < len(texts):
+                        return None, VECTOR_NONE  # this batch waits for the embedding job as a whole
+                    return embedder.encode_passages(texts), VECTOR_TEACHER
+
+                info = _embedder_record(embedder) if embedder is not None else None
+                result = writer.commit(prepared_batches(todo, workers, errors, progress), removals,
+                                       encode=encode if embedder is not None else None, embedder_info=info)
+                report.added, report.replaced = result.added, result.replaced
+                writer.merge()
+            counts = writer.catalog.counts()
+        finally:
+            writer.close()
+    if embedder is not None and student_above is not None and counts["passages"] - counts["teacher_vectors"] \
+            - counts["student_vectors"] > student_above:
+        from qa.index.embed_job import cover_with_student
+
+        cover_with_student(index_dir, embedder, progress, lock_timeout=lock_timeout)
+        counts = _counts(index_dir)
+    report.errors = list(errors)  # the batches appended parse errors as they went
+    report.teacher_vectors, report.student_vectors = counts["teacher_vectors"], counts["student_vectors"]
+    report.documents, report.clauses = counts["documents"], counts["clauses"]
     report.seconds = round(time.monotonic() - started, 2)
     return report
 
 
-def remove(doc_ids: list[str], index_dir: Path, *, model: str | None = None,
-           progress: Progress | None = None) -> list[str]:
+def _counts(index_dir: Path) -> dict[str, int]:
+    from qa.index.catalog import Catalog
+
+    catalog = Catalog(index_dir)
+    try:
+        return catalog.counts()
+    finally:
+        catalog.close()
+
+
+def _embedder_record(embedder) -> dict:
+    info = {k: v for k, v in embedder.info().items() if k not in ("load_error", "device")}
+    if embedder.load_error:
+        info["configured_error"] = embedder.load_error
+    return info
+
+
+def remove(doc_ids: list[str], index_dir: Path, *, progress: Progress | None = None,
+           lock_timeout: float = 600.0) -> list[str]:
     """Delete documents with all their passages, vectors and postings; returns the ids not found."""
-    index = Index(index_dir)
-    with index.store.lock():
-        index = Index.open(index_dir)
-        missing = [d for d in doc_ids if d not in index.documents]
-        present = [d for d in doc_ids if d in index.documents]
-        if present:
-            _apply_and_save(index, [], present, model, progress)
+    with write_lock(Path(index_dir), timeout=lock_timeout, progress=progress):
+        writer = IndexWriter(Path(index_dir), progress)
+        try:
+            known = writer.catalog.known_hashes()
+            missing = [d for d in doc_ids if d not in known]
+            present = [d for d in doc_ids if d in known]
+            if present:
+                writer.commit([], present, note="remove")
+                writer.merge()
+        finally:
+            writer.close()
     return missing
-
-
-def _apply_and_save(index: Index, documents: list[Document], removals: list[str], model: str | None,
-                    progress: Progress | None) -> None:
-    embedder, embedder_dir, reembed = embedder_for_ingest(index, documents, model, progress)
-    if progress:
-        progress(f"indexing {sum(len(d.clauses) for d in documents)} new passages with {embedder.name}")
-    index.apply(documents, removals, embedder, embedder_dir=embedder_dir, reembed=reembed)
-    index.save()
-    if embedder_dir is not None and embedder_dir.parent == index.root and embedder_dir.name.startswith("embedder-"):
-        shutil.rmtree(embedder_dir, ignore_errors=True)  # the trained model now lives in the generation
-
-
-def _dedupe(documents: list[Document], errors: list[IngestError]) -> list[Document]:
-    """Two files with the same folder and file name in one run would share an id: keep the first."""
-    seen: dict[str, Document] = {}
-    for doc in documents:
-        if doc.meta.doc_id in seen:
-            errors.append(IngestError(path=doc.meta.source_path,
-                                      error=f"same folder and file name as {seen[doc.meta.doc_id].meta.source_path}; "
-                                            "rename one of them"))
-        else:
-            seen[doc.meta.doc_id] = doc
-    return list(seen.values())

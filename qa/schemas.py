@@ -117,6 +117,8 @@ class IngestReport(BaseModel):
     errors: list[IngestError] = Field(default_factory=list)
     documents: int = 0
     clauses: int = 0
+    teacher_vectors: int = 0
+    student_vectors: int = 0
     seconds: float = 0.0
 
 
@@ -253,13 +255,27 @@ class SimilarResponse(BaseModel):
     took_ms: float
 
 
+class DenseCoverage(BaseModel):
+    """How many passages dense search reaches, and with whose vectors."""
+
+    model_vectors: int = 0
+    student_vectors: int = 0
+    without_vectors: int = 0
+    share_model: float = 0.0
+
+
 class Health(BaseModel):
+    """``GET /health``: counts, the embedder in use (or why there is none), dense coverage, the embedding job."""
+
     status: str
     documents: int
     clauses: int
     passages: int
     embedder: dict | None = None
     embedder_is_fallback: bool | None = None
+    embedder_error: str | None = None
+    dense: DenseCoverage = Field(default_factory=DenseCoverage)
+    embed_job: dict | None = None
     index_generation: int | None = None
     index_format: int | None = None
     uploads_enabled: bool = False

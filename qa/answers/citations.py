@@ -43,14 +43,12 @@ def citation_holds(citation: Citation, index: Index) -> bool:
     Returns:
         True when the quote can be shown as the clause's own words.
     """
-    doc = index.documents.get(citation.doc_id)
-    if doc is None or not citation.quote.strip():
+    if citation.doc_id not in index.documents or not citation.quote.strip():
         return False
-    body = doc.body
-    return (body[citation.char_start:citation.char_end] == citation.text
+    return (citation.char_start <= citation.quote_start <= citation.quote_end <= citation.char_end
             and citation.quote in citation.text
-            and body[citation.quote_start:citation.quote_end] == citation.quote
-            and citation.char_start <= citation.quote_start <= citation.quote_end <= citation.char_end)
+            and index.body_slice(citation.doc_id, citation.char_start, citation.char_end) == citation.text
+            and index.body_slice(citation.doc_id, citation.quote_start, citation.quote_end) == citation.quote)
 
 
 class CitedAnswer:

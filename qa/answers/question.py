@@ -76,8 +76,8 @@ class QuestionAnalyzer:
         self.index = index
         self.tokenizer: Tokenizer = index.get_tokenizer()
         self.passages = max(len(index.passages), 1)
-        self._df = _document_frequencies(index)
-        regions = {d.meta.region for d in index.documents.values() if d.meta.region}
+        self._df = index.lexical.doc_freq
+        regions = {m.region for m in index.metas if m.region}
         # 南通市 is asked about as 南通: match the short name, report the index's spelling.
         self.region_names = sorted(((_short_region(r), r) for r in regions), key=lambda item: -len(item[0]))
 
@@ -133,26 +133,3 @@ class QuestionAnalyzer:
 def _short_region(region: str) -> str:
     short = _REGION_SUFFIX.sub("", region)
     return short if len(short) >= 2 else region
-
-
-def _document_frequencies(index: Index):
-    """A function term → number of passages containing it, read from the BM25 postings when possible."""
-    model = index.lexical.model
-    scores = getattr(model, "scores", None)
-    vocab = getattr(model, "vocab_dict", None)
-    if isinstance(scores, dict) and "indptr" in scores and vocab is not None \
-            and len(scores["indptr"]) >= len(vocab):
-        indptr = scores["indptr"]
-        size = len(indptr)
-
-        def from_postings(term: str) -> int:
-            row = vocab.get(term)
-            if row is None or row + 1 >= size:
-                return 0
-            return int(indptr[row + 1] - indptr[row])
-        return from_postings
-    counts: dict[str, int] = {}
-    for tokens in index.tokens:
-        for token in set(tokens):
-            counts[token] = counts.get(token, 0) + 1
-    return lambda term: counts.get(term, 0)

@@ -7,6 +7,7 @@ answered from.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.api import errors
+from qa.api.background import Background
 from qa.api.routers import ask, clauses, documents, health, search, similar
 from qa.api.state import ServiceSettings, ServiceState
 
@@ -86,10 +88,19 @@ def create_app(index_dir: Path, model: str | None = None, settings: ServiceSetti
     """
     settings = settings or ServiceSettings.from_env()
     state = ServiceState(Path(index_dir), model, settings)
+    background = Background(state, poll_seconds=settings.poll_seconds, embed_job=settings.embed_job)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        background.start()
+        yield
+        background.stop()
+
     app = FastAPI(title="qa — policy document search and cited answers", version="0.1.0",
-                  description=DESCRIPTION, docs_url=None)
+                  description=DESCRIPTION, docs_url=None, lifespan=lifespan)
     _mount_local_docs(app)
     app.state.service = state
+    app.state.background = background
     errors.install(app)
     for module in (health, search, ask, similar, documents, clauses):
         app.include_router(module.router)

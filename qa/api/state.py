@@ -16,9 +16,11 @@ from pathlib import Path
 from qa.answers.extractive import ExtractiveAnswerer
 from qa.answers.generative import LLMAnswerer, LLMConfig
 from qa.answers.similar import SimilarFinder
+from qa.embed.base import Embedder
+from qa.index.catalog import DATABASE, FORMAT_VERSION
 from qa.index.collection import Index
+from qa.index.embedding import embedder_for_query, load_configured
 from qa.retrieval.searcher import Searcher
-from qa.retrieval.service import load_searcher
 
 log = logging.getLogger("qa.api")
 
@@ -38,6 +40,8 @@ class ServiceSettings:
     api_token: str | None = None
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     llm: LLMConfig | None = None
+    poll_seconds: float = 2.0
+    embed_job: bool = True
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
@@ -47,7 +51,8 @@ class ServiceSettings:
             limit = float(os.environ.get("QA_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB))
         except ValueError:
             raise ValueError(f"QA_MAX_UPLOAD_MB must be a number, not {os.environ['QA_MAX_UPLOAD_MB']!r}") from None
-        return cls(api_token=token, max_upload_mb=limit, llm=LLMConfig.from_env())
+        embed_job = os.environ.get("QA_EMBED_JOB", "1").strip().lower() not in ("0", "false", "no", "off")
+        return cls(api_token=token, max_upload_mb=limit, llm=LLMConfig.from_env(), embed_job=embed_job)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -79,32 +84,30 @@ class Snapshot:
         return self.searcher.index
 
 
-def load_snapshot(index_dir: Path, model: str | None, settings: ServiceSettings) -> Snapshot:
-    """Load the live generation of ``index_dir`` with its embedder.
-
-    Raises:
-        EmbedderMismatchError: the model that built the index cannot be loaded.
-    """
+def load_snapshot(index: Index, embedder: Embedder | None, settings: ServiceSettings) -> Snapshot:
+    """Wrap one view of the index (and the service's embedder) for answering requests."""
     started = time.monotonic()
-    searcher = load_searcher(index_dir, model)
+    searcher = Searcher(index, embedder)
     extractive = ExtractiveAnswerer(searcher)
     answerer = LLMAnswerer(extractive, settings.llm) if settings.llm is not None else extractive
-    manifest = searcher.index.store.read_manifest() or {}
     snapshot = Snapshot(searcher=searcher, answerer=answerer, similar=SimilarFinder(searcher),
-                        generation=int(searcher.index.generation or 0),
-                        index_format=manifest.get("format_version"))
-    log.info("loaded index %s generation %s (%d documents) in %.1fs", index_dir, snapshot.generation,
-             len(searcher.index.documents), time.monotonic() - started)
+                        generation=index.generation, index_format=FORMAT_VERSION)
+    log.info("loaded index %s commit %s (%d documents) in %.2fs", index.root, snapshot.generation,
+             len(index.documents), time.monotonic() - started)
     return snapshot
 
 
 class ServiceState:
-    """The app's state: settings and the current snapshot; writers take ``write_lock``.
+    """The app's state: settings, the embedder (resolved once, at start-up) and the current snapshot;
+    writers take ``write_lock``.
 
     Args:
         index_dir: the index folder.
-        model: embedding model override (None: the one that built the index).
+        model: embedding model override (None: the one that built the index, else the default).
         settings: environment settings.
+
+    Raises:
+        EmbedderMismatchError: the model that built the index cannot be loaded (at start-up, not per request).
     """
 
     def __init__(self, index_dir: Path, model: str | None, settings: ServiceSettings):
@@ -112,13 +115,47 @@ class ServiceState:
         self.model = model
         self.settings = settings
         self.write_lock = threading.Lock()
-        self.snapshot: Snapshot = load_snapshot(self.index_dir, model, settings)
+        self._reload_lock = threading.Lock()
+        index = Index.open(self.index_dir)
+        self.embedder = embedder_for_query(index, model) if index.embedder_info else None
+        if self.embedder is None:
+            self.embedder, self.embedder_error = load_configured(model)
+        else:
+            self.embedder_error = None
+        self.snapshot: Snapshot = load_snapshot(index, self._usable_embedder(index), settings)
+
+    def _usable_embedder(self, index: Index) -> Embedder | None:
+        """The service's embedder if the index's vectors are its (an index without vectors is lexical)."""
+        if self.embedder is None or not index.embedder_info:
+            return None
+        index.check_embedder(self.embedder)
+        return self.embedder
 
     def reload(self) -> Snapshot:
-        """Load the index's new live generation and swap it in (one assignment)."""
-        fresh = load_snapshot(self.index_dir, self.model, self.settings)
-        self.snapshot = fresh
-        return fresh
+        """Open the index's latest commit (reusing loaded segments) and swap it in with one assignment."""
+        with self._reload_lock:
+            index = self.snapshot.index.refresh()
+            if index.generation == self.snapshot.generation:
+                return self.snapshot
+            fresh = load_snapshot(index, self._usable_embedder(index), self.settings)
+            self.snapshot = fresh
+            return fresh
+
+    def latest_commit(self) -> int | None:
+        """The catalog's newest commit number (cheap; None when the folder has no index yet)."""
+        catalog = self.snapshot.index.catalog
+        if catalog is None:
+            if not (self.index_dir / DATABASE).exists():
+                return None
+            return -1  # an index appeared: reload
+        return catalog.commit_no
+
+    def pending_vectors(self) -> int:
+        """Live passages still without the model's vector."""
+        counts = self.snapshot.index.counts()
+        if self.embedder is None or not counts["passages"]:
+            return 0
+        return counts["passages"] - counts["teacher_vectors"]
 
     @property
     def sources_dir(self) -> Path:

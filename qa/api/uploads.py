@@ -17,7 +17,7 @@ from pathlib import Path
 
 from qa.documents.loader import load_document
 from qa.documents.readers import DocumentError
-from qa.ingest import ingest
+from qa.ingest import TEACHER_PASSAGES, ingest
 from qa.schemas import IngestReport
 
 ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
@@ -92,8 +92,11 @@ def check(incoming: list[Incoming], sources: Path) -> None:
             raise UploadRejected(422, item.original, f"cannot be parsed: {type(err).__name__}: {err}") from None
 
 
-def store_and_ingest(incoming: list[Incoming], sources: Path, index_dir: Path, model: str | None) -> IngestReport:
+def store_and_ingest(incoming: list[Incoming], sources: Path, index_dir: Path, model: str | None,
+                     teacher_passages: int = TEACHER_PASSAGES) -> IngestReport:
     """Write the files under ``sources`` and ingest them; files the ingest rejects are rolled back.
+
+    ``teacher_passages`` 0 commits the text at once and leaves the vectors to the embedding job.
 
     Returns:
         the ingest report (its ``errors`` name any file that was rolled back).
@@ -107,7 +110,8 @@ def store_and_ingest(incoming: list[Incoming], sources: Path, index_dir: Path, m
         _write(target, item.data)
         targets.append(target)
     try:
-        report = ingest(targets, index_dir, model=model, workers=1)
+        report = ingest(targets, index_dir, model=model, workers=1, teacher_passages=teacher_passages,
+                        student_above=None)
     except BaseException:
         _restore(previous)
         raise

@@ -1,16 +1,6 @@
-"""Embedding layer: sentence-transformers models (the bundled e5 by default) and the corpus model fallback."""
+"""Embedding layer: sentence-transformers models (the bundled e5 by default) and the static student."""
 
 from qa.embed.base import Embedder, EmbedderLoadError, folder_fingerprint, normalize
-from qa.embed.corpus_model import CorpusEmbedder, TrainConfig, train_corpus_model
 from qa.embed.transformer import SentenceTransformerEmbedder
 
-__all__ = [
-    "CorpusEmbedder",
-    "Embedder",
-    "EmbedderLoadError",
-    "SentenceTransformerEmbedder",
-    "TrainConfig",
-    "folder_fingerprint",
-    "normalize",
-    "train_corpus_model",
-]
+__all__ = ["Embedder", "EmbedderLoadError", "SentenceTransformerEmbedder", "folder_fingerprint", "normalize"]

@@ -68,7 +68,7 @@ class SentenceTransformerEmbedder(Embedder):
         device: torch device.
         batch_size: encoding batch size.
         max_seq_length: optional cap on tokens per text (the model's own limit otherwise).
-        is_fallback: mark this embedder as the built-in fallback (used by ``CorpusEmbedder``).
+        is_fallback: mark this embedder as a fallback for the configured one.
         name: the name to report and record (default ``name_or_path``), e.g. for the bundled model's folder.
 
     Raises:

@@ -1,41 +1,62 @@
-"""The index: documents, their passages, lexical tokens and vectors, saved as one generation.
+"""A read-only view of one commit of an index folder: the corpus, its lexical and dense search.
 
-``Index.open`` loads the live generation; ``Index.apply`` adds, replaces and removes documents
-without recomputing what did not change (unchanged passages keep their tokens and vectors);
-``Index.save`` writes a new generation atomically (see ``store``).
+``Index.open`` reads the live rows of the catalog in one transaction and memory-maps the segments
+they live in. Clauses and document bodies stay in SQLite and are read on demand (with a small cache),
+so a law library's text is not held in memory. The view never changes; a later commit is seen by
+opening a new view (``Index.refresh``), which reuses the segments already loaded.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import time
+import logging
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
 from qa.embed.base import Embedder
-from qa.index.dense import APPROXIMATE_ABOVE, DenseIndex
-from qa.index.lexical import LexicalIndex, Tokenizer, corpus_terms, tokenize_many
-from qa.index.store import GenerationStore
-from qa.schemas import Clause, Document
+from qa.index.catalog import DATABASE, Catalog, CatalogError, LiveRows
+from qa.index.lexical import Tokenizer
+from qa.index.postings import LexicalSegment, LexicalView
+from qa.index.vectors import VectorSegment, VectorView
+from qa.schemas import Clause, Document, DocumentMeta
 
-FORMAT_VERSION = 1
-EMBEDDER_DIR = "embedder"
+log = logging.getLogger("qa.index")
+SEGMENTS = "segments"
+CLAUSE_CACHE = 4096
+DOCUMENT_CACHE = 64
 
 
 class EmbedderMismatchError(RuntimeError):
     """The index was built by another embedder than the one offered to query or extend it."""
 
 
+class IndexFormatError(CatalogError):
+    """The folder holds an index of an older format (or something else)."""
+
+
 def passage_text(title: str, clause: Clause) -> str:
-    """What is embedded for a clause: its document title and heading path give it context."""
+    """What is embedded and tokenised for a clause: its document title and heading path give it context."""
     path = " > ".join(clause.heading_path)
     return f"《{title}》 {path} {clause.text}".replace("  ", " ")
 
 
+def segment_folder(root: Path, kind: str, seg: int) -> Path:
+    return Path(root) / SEGMENTS / f"{'lex' if kind == 'lexical' else 'vec'}-{seg:06d}"
+
+
+def check_format(root: Path) -> None:
+    """Refuse folders of the old whole-generation format with the command that rebuilds them."""
+    root = Path(root)
+    if not (root / DATABASE).exists() and (root / "CURRENT").exists():
+        raise IndexFormatError(f"{root} holds an index of the previous format (generations); rebuild it with "
+                               f"`qa ingest --rebuild --index {root} <your documents>`")
+
+
 class Index:
-    """Everything one index folder holds, in memory.
+    """One commit of an index folder, read-only.
 
     Args:
         root: the index folder.
@@ -43,184 +64,240 @@ class Index:
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        self.store = GenerationStore(self.root)
-        self.documents: dict[str, Document] = {}
-        self.passages: list[Clause] = []
-        self.tokens: list[list[str]] = []  # per passage; read from disk only when the index changes
-        self._tokens_path: Path | None = None
-        self.terms: list[str] = []
-        self.tokenizer: Tokenizer | None = None
-        self.lexical = LexicalIndex()
-        self.dense: DenseIndex | None = None
+        self.catalog: Catalog | None = None
+        self.rows = LiveRows(pids=np.zeros(0, np.int64), doc_rows=np.zeros(0, np.int32),
+                             text_keys=np.zeros(0, np.int64), dense=np.zeros(0, np.int8), doc_ids=[], commit_no=0)
+        self.metas: list[DocumentMeta] = []
+        self.lexical = LexicalView([], [], 0)
+        self.dense: VectorView | None = None
         self.embedder_info: dict | None = None
-        self.generation: int | None = None
-        self.embedder_dir: Path | None = None
-        self.passage_doc = np.zeros(0, dtype=np.int32)  # document position of each passage
-        self.doc_order: list[str] = []
+        self.student_info: dict | None = None
+        self._tokenizer: Tokenizer | None = None
+        self._loaded: dict[tuple[str, int], object] = {}
+        self._clauses: OrderedDict[int, Clause] = OrderedDict()
+        self.passages = PassageList(self)
+        self.documents = DocumentMap(self)
 
-    # -- loading ---------------------------------------------------------------------------------
+    # -- opening -----------------------------------------------------------------------------------
     @classmethod
-    def open(cls, root: Path, with_search: bool = True) -> Index:
-        """Load the live generation (an empty index if there is none)."""
+    def open(cls, root: Path, previous: Index | None = None) -> Index:
+        """Open the latest commit (an empty view when the folder holds no index yet).
+
+        Args:
+            root: the index folder.
+            previous: an older view of the same folder whose loaded segments may be reused.
+        """
         index = cls(root)
-        generation = index.store.current()
-        if generation is None:
+        check_format(index.root)
+        if not (index.root / DATABASE).exists():
             return index
-        manifest = index.store.read_manifest(generation) or {}
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise RuntimeError(f"{generation}: index format {manifest.get('format_version')} is not "
-                               f"{FORMAT_VERSION}; rebuild it with `qa ingest --rebuild`")
-        index.generation = manifest.get("generation")
-        index.embedder_info = manifest.get("embedder")
-        with (generation / "documents.jsonl").open(encoding="utf-8") as handle:
-            for line in handle:
-                doc = Document.model_validate_json(line)
-                index.documents[doc.meta.doc_id] = doc
-        index.terms = (generation / "terms.txt").read_text(encoding="utf-8").split()
-        index._refresh_passages()
-        if (generation / EMBEDDER_DIR).exists():
-            index.embedder_dir = generation / EMBEDDER_DIR
-        index._tokens_path = generation / "tokens.npz"
-        if with_search:
-            index.lexical.load(generation / "bm25", len(index.passages))
-            if (generation / "vectors.npy").exists():
-                index.dense = DenseIndex(int(index.embedder_info["dim"]) if index.embedder_info else 1)
-                index.dense.load(generation)
+        index.catalog = Catalog(index.root)
+        if previous is not None:
+            index._loaded = dict(previous._loaded)
+            index._tokenizer = previous._tokenizer
+        for attempt in range(3):  # a merge may retire a segment between reading the catalog and opening it
+            try:
+                index._load()
+                return index
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
         return index
 
-    def _refresh_passages(self) -> None:
-        self.doc_order = list(self.documents)
-        self.passages = [c for doc in self.documents.values() for c in doc.clauses]
-        self.passage_doc = np.fromiter(
-            (i for i, doc in enumerate(self.documents.values()) for _ in doc.clauses),
-            dtype=np.int32, count=len(self.passages))
+    def refresh(self) -> Index:
+        """A view of the folder's latest commit, reusing what this one loaded."""
+        return Index.open(self.root, previous=self)
+
+    def _load(self) -> None:
+        catalog = self.catalog
+        assert catalog is not None
+        with catalog.read():
+            self.rows = catalog.live_rows()
+            self.metas = catalog.metas()
+            segments = catalog.segments()
+            self.embedder_info = catalog.get_info("embedder")
+            self.student_info = catalog.get_info("student")
+        order = np.argsort(self.rows.pids, kind="stable")
+        sorted_pids = self.rows.pids[order]
+
+        def row_map(pids: np.ndarray) -> np.ndarray:
+            position = np.searchsorted(sorted_pids, pids)
+            position = np.minimum(position, max(len(sorted_pids) - 1, 0))
+            found = (sorted_pids[position] == pids) if len(sorted_pids) else np.zeros(len(pids), bool)
+            return np.where(found, order[position] if len(order) else -1, -1).astype(np.int64)
+
+        lexical, lexical_maps = [], []
+        vectors, vector_maps = [], []
+        for record in segments:
+            key = (record.kind, record.seg)
+            if key not in self._loaded:
+                folder = segment_folder(self.root, record.kind, record.seg)
+                self._loaded[key] = LexicalSegment.load(folder, record.seg) if record.kind == "lexical" \
+                    else VectorSegment.load(folder, record.seg)
+            segment = self._loaded[key]
+            if record.kind == "lexical":
+                lexical.append(segment)
+                lexical_maps.append(row_map(segment.pids))
+            else:
+                vectors.append(segment)
+                vector_maps.append(row_map(segment.pids))
+        live_keys = {(r.kind, r.seg) for r in segments}
+        self._loaded = {k: v for k, v in self._loaded.items() if k in live_keys}
+        size = len(self.rows.pids)
+        self.lexical = LexicalView(lexical, lexical_maps, size)
+        seen = np.zeros(size, dtype=bool)
+        for i in range(len(vector_maps) - 1, -1, -1):  # a newer segment's vector replaces an older one's
+            mapped = vector_maps[i]
+            alive = mapped >= 0
+            superseded = np.zeros(len(mapped), dtype=bool)
+            superseded[alive] = seen[mapped[alive]]
+            mapped = np.where(superseded, -1, mapped)
+            seen[mapped[mapped >= 0]] = True
+            vector_maps[i] = mapped
+        dim = int((self.embedder_info or {}).get("dim") or 0)
+        self.dense = VectorView(vectors, vector_maps, size, dim) if vectors and dim else None
+
+    # -- the corpus ---------------------------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        """The commit this view shows (0 for an empty index)."""
+        return int(self.rows.commit_no)
+
+    @property
+    def doc_order(self) -> list[str]:
+        return self.rows.doc_ids
+
+    @property
+    def passage_doc(self) -> np.ndarray:
+        return self.rows.doc_rows
+
+    def meta(self, doc_id: str) -> DocumentMeta | None:
+        position = self._doc_position().get(doc_id)
+        return self.metas[position] if position is not None else None
+
+    def _doc_position(self) -> dict[str, int]:
+        if not hasattr(self, "_positions"):
+            self._positions = {d: i for i, d in enumerate(self.rows.doc_ids)}
+        return self._positions
+
+    def clause_rows(self, rows: np.ndarray | list[int]) -> list[Clause]:
+        """The clauses of live ``rows``, read from the catalog (cached)."""
+        pids = [int(self.rows.pids[r]) for r in rows]
+        missing = [p for p in pids if p not in self._clauses]
+        if missing and self.catalog is not None:
+            for pid, clause in self.catalog.clauses(missing).items():
+                self._clauses[pid] = clause
+        for pid in pids:
+            self._clauses.move_to_end(pid)
+        while len(self._clauses) > CLAUSE_CACHE:
+            self._clauses.popitem(last=False)
+        return [self._clauses[p] for p in pids]
+
+    def body_slice(self, doc_id: str, start: int, end: int) -> str:
+        """``body[start:end]`` of a document, read from the catalog without loading the whole body."""
+        if self.catalog is None:
+            return ""
+        found = self.catalog.db.execute("SELECT substr(body, ?, ?) FROM documents WHERE doc_id = ?",
+                                        (start + 1, max(end - start, 0), doc_id)).fetchone()
+        return found[0] if found else ""
+
+    def clause_span(self, clause_id: str) -> tuple[int, int]:
+        """(first char_start, last char_end) over the parts of a clause."""
+        assert self.catalog is not None
+        parts = self.catalog.clauses(self.catalog.pids_of_clause(clause_id)).values()
+        return min(c.char_start for c in parts), max(c.char_end for c in parts)
+
+    def row_of_passage(self, passage_id: str) -> int | None:
+        """The live row of a passage by its string id."""
+        if self.catalog is None:
+            return None
+        found = self.catalog.db.execute("SELECT pid FROM passages WHERE passage_id = ?", (passage_id,)).fetchone()
+        if found is None:
+            return None
+        rows = np.flatnonzero(self.rows.pids == found[0])
+        return int(rows[0]) if len(rows) else None
 
     def get_tokenizer(self) -> Tokenizer:
-        if self.tokenizer is None:
-            self.tokenizer = Tokenizer(self.terms)
-        return self.tokenizer
+        if self._tokenizer is None:
+            self._tokenizer = Tokenizer()
+        return self._tokenizer
+
+    def passage_text(self, clause: Clause) -> str:
+        meta = self.meta(clause.doc_id)
+        return passage_text(meta.title if meta else "", clause)
+
+    def counts(self) -> dict[str, int]:
+        return self.catalog.counts() if self.catalog is not None else \
+            {"documents": 0, "passages": 0, "clauses": 0, "teacher_vectors": 0, "student_vectors": 0}
 
     def check_embedder(self, embedder: Embedder) -> None:
         """Refuse an embedder other than the one whose vectors the index holds."""
         info = self.embedder_info
-        if info and self.passages and info.get("fingerprint") != embedder.fingerprint:
+        if info and len(self.rows.pids) and info.get("fingerprint") != embedder.fingerprint:
             raise EmbedderMismatchError(
                 f"index at {self.root} was built with embedder {info.get('name')!r} "
                 f"(dim {info.get('dim')}, fingerprint {info.get('fingerprint')}); the embedder in use is "
                 f"{embedder.name!r} (dim {embedder.dim}, fingerprint {embedder.fingerprint}). "
                 "Run `qa ingest --rebuild` to re-embed with the current one.")
 
-    # -- changing --------------------------------------------------------------------------------
-    def apply(self, upserts: list[Document], removals: list[str], embedder: Embedder | None,
-              embedder_dir: Path | None = None, reembed: bool = False) -> None:
-        """Add or replace ``upserts`` and drop ``removals``; only new passages are tokenised and embedded.
+    @property
+    def embedder_dir(self) -> Path | None:
+        """The corpus-trained fallback model kept in the index, if the index uses it."""
+        folder = (self.embedder_info or {}).get("folder")
+        return self.root / folder if folder else None
 
-        Args:
-            upserts: parsed documents (a known doc_id replaces the stored one).
-            removals: doc_ids to delete with all their vectors and postings.
-            embedder: encodes new passages; None keeps the index lexical-only.
-            embedder_dir: folder of a corpus-trained embedder to keep inside the index.
-            reembed: re-encode every passage (the embedder changed).
-        """
-        if embedder is not None and not reembed:
-            self.check_embedder(embedder)
-        if not self.tokens and self._tokens_path is not None and self._tokens_path.exists():
-            self.tokens = _load_tokens(self._tokens_path)
-        if not self.terms or reembed:
-            bodies = [d.body for d in self.documents.values()] + [d.body for d in upserts]
-            if not self.terms or set(corpus_terms(bodies)) - set(self.terms):
-                self.terms = sorted(set(self.terms) | set(corpus_terms(bodies)))
-                self.tokenizer = None
-                self.tokens = []  # the dictionary changed: re-tokenise everything
-        changed = set(removals) | {d.meta.doc_id for d in upserts}
-        old_rows = {pid: row for row, pid in enumerate(c.passage_id for c in self.passages)}
-        kept_docs = [d for d in self.documents.values() if d.meta.doc_id not in changed]
-        new_docs = list({d.meta.doc_id: d for d in upserts}.values())
-        self.documents = {d.meta.doc_id: d for d in kept_docs + new_docs}
-        self._refresh_passages()
-        reuse = [old_rows.get(c.passage_id) for doc in kept_docs for c in doc.clauses]
-        n_kept = len(reuse)
-        new_passages = self.passages[n_kept:]
-        tokenizer = self.get_tokenizer()
-        workers = min(2, os.cpu_count() or 1)
-        if self.tokens and len(self.tokens) == len(old_rows) and None not in reuse:
-            tokens = [self.tokens[r] for r in reuse] + tokenize_many(
-                tokenizer, [self.passage_text(c) for c in new_passages], workers)
-        else:
-            tokens = tokenize_many(tokenizer, [self.passage_text(c) for c in self.passages], workers)
-        self.tokens = tokens
-        self.lexical.build(self.tokens)
-        if embedder is not None:
-            self._embed(embedder, reuse, reembed)
-            info = {k: v for k, v in embedder.info().items() if k != "load_error"}
-            if embedder.load_error:
-                info["configured_error"] = embedder.load_error
-            if getattr(embedder, "trained_on", None):
-                info["trained_on"] = embedder.trained_on
-            self.embedder_info = info
-            if embedder_dir is not None:
-                self.embedder_dir = embedder_dir
-            elif not getattr(embedder, "is_fallback", False):
-                self.embedder_dir = None
-
-    def passage_text(self, clause: Clause) -> str:
-        return passage_text(self.documents[clause.doc_id].meta.title, clause)
-
-    def _embed(self, embedder: Embedder, reuse: list[int | None], reembed: bool) -> None:
-        old = self.dense
-        texts = [self.passage_text(c) for c in self.passages]
-        if old is not None and len(old.vectors) and not reembed and old.dim == embedder.dim:
-            kept = old.vectors[[r for r in reuse if r is not None]] if reuse else np.zeros((0, embedder.dim))
-            fresh = embedder.encode_passages(texts[len(reuse):]) if len(texts) > len(reuse) else \
-                np.zeros((0, embedder.dim), dtype=np.float32)
-            vectors = np.vstack([kept, fresh]).astype(np.float32)
-        else:
-            vectors = embedder.encode_passages(texts) if texts else np.zeros((0, embedder.dim), np.float32)
-        dense = DenseIndex(embedder.dim, approximate_above=APPROXIMATE_ABOVE)
-        dense.build(vectors, centroids_from=old if old is not None and old.dim == embedder.dim else None)
-        self.dense = dense
-
-    # -- saving ----------------------------------------------------------------------------------
-    def save(self) -> int:
-        """Write the index as a new generation; returns its number."""
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "embedder": self.embedder_info,
-            "counts": {"documents": len(self.documents), "passages": len(self.passages),
-                       "clauses": len({c.clause_id for c in self.passages})},
-        }
-        with self.store.write(manifest) as staging:
-            with (staging / "documents.jsonl").open("w", encoding="utf-8") as handle:
-                for doc in self.documents.values():
-                    handle.write(doc.model_dump_json() + "\n")
-            (staging / "terms.txt").write_text("\n".join(self.terms) + "\n", encoding="utf-8")
-            _save_tokens(staging / "tokens.npz", self.tokens)
-            (staging / "bm25").mkdir()
-            self.lexical.save(staging / "bm25")
-            if self.dense is not None:
-                self.dense.save(staging)
-            if self.embedder_dir is not None and self.embedder_dir.exists():
-                self.store.link_tree(self.embedder_dir, staging / EMBEDDER_DIR)
-        self.generation = (self.store.read_manifest() or {}).get("generation")
-        current = self.store.current()
-        if self.embedder_dir is not None and current is not None and (current / EMBEDDER_DIR).exists():
-            self.embedder_dir = current / EMBEDDER_DIR
-        return int(self.generation or 0)
+    def describe(self) -> str:
+        return json.dumps({"root": str(self.root), "commit": self.generation, **self.counts()})
 
 
-def _save_tokens(path: Path, tokens: list[list[str]]) -> None:
-    vocab: dict[str, int] = {}
-    ids = [vocab.setdefault(t, len(vocab)) for passage in tokens for t in passage]
-    offsets = np.cumsum([0] + [len(p) for p in tokens], dtype=np.int64)
-    with path.open("wb") as handle:
-        np.savez(handle, ids=np.asarray(ids, dtype=np.int32), offsets=offsets,
-                 vocab=np.frombuffer(json.dumps(list(vocab), ensure_ascii=False).encode("utf-8"), dtype=np.uint8))
+class PassageList:
+    """The live passages of a view as a read-only sequence of ``Clause`` (read from SQLite on demand)."""
+
+    def __init__(self, index: Index):
+        self.index = index
+
+    def __len__(self) -> int:
+        return len(self.index.rows.pids)
+
+    def __getitem__(self, row: int) -> Clause:
+        if not 0 <= int(row) < len(self):
+            raise IndexError(row)
+        return self.index.clause_rows([int(row)])[0]
+
+    def __iter__(self) -> Iterator[Clause]:
+        for start in range(0, len(self), 2000):
+            yield from self.index.clause_rows(range(start, min(start + 2000, len(self))))
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
 
 
-def _load_tokens(path: Path) -> list[list[str]]:
-    data = np.load(path)
-    vocab = json.loads(data["vocab"].tobytes().decode("utf-8"))
-    ids, offsets = data["ids"], data["offsets"]
-    words = np.asarray(vocab, dtype=object)
-    return [list(words[ids[offsets[i]:offsets[i + 1]]]) for i in range(len(offsets) - 1)]
+class DocumentMap(Mapping[str, Document]):
+    """The documents of a view by id, each read whole (body and clauses) on demand, a few cached."""
+
+    def __init__(self, index: Index):
+        self.index = index
+        self._cache: OrderedDict[str, Document] = OrderedDict()
+
+    def __getitem__(self, doc_id: str) -> Document:
+        document = self._cache.get(doc_id)
+        if document is None:
+            if doc_id not in self.index._doc_position() or self.index.catalog is None:
+                raise KeyError(doc_id)
+            document = self.index.catalog.document(doc_id)
+            if document is None:
+                raise KeyError(doc_id)
+            self._cache[doc_id] = document
+            while len(self._cache) > DOCUMENT_CACHE:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(doc_id)
+        return document
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self.index._doc_position()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index.rows.doc_ids)
+
+    def __len__(self) -> int:
+        return len(self.index.rows.doc_ids)

@@ -6,7 +6,6 @@ clause text in several versions of a document is returned once (the newest versi
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 import numpy as np
@@ -16,7 +15,7 @@ from qa.index.collection import Index
 from qa.index.lexical import normalise
 from qa.retrieval.fusion import FusionConfig, fuse, top_candidates
 from qa.retrieval.query import ParsedQuery, QueryParser
-from qa.schemas import Filters, Hit, SearchMode
+from qa.schemas import Clause, Filters, Hit, SearchMode
 
 ARTICLE_BOOST = 1.0  # added to a clause whose label is the article the query names
 NAMED_DOC_BOOST = 0.25  # share of the top score added to clauses of a document named in the query
@@ -40,7 +39,7 @@ class Searcher:
         self.index = index
         self.embedder = embedder
         self.fusion = fusion or FusionConfig()
-        metas = [index.documents[d].meta for d in index.doc_order]
+        metas = index.metas
         self.parser = QueryParser(metas)
         self._doc_region = np.array([m.region or "" for m in metas], dtype=object)
         self._doc_issuer = np.array([m.issuer or "" for m in metas], dtype=object)
@@ -48,7 +47,7 @@ class Searcher:
         self._doc_validity = np.array([m.validity or "" for m in metas], dtype=object)
         self._doc_date = [m.date or "" for m in metas]
         self._doc_pos = {doc_id: i for i, doc_id in enumerate(index.doc_order)}
-        self._text_key = [hashlib.sha1(re.sub(r"\s", "", c.text).encode()).digest()[:8] for c in index.passages]
+        self._text_key = index.rows.text_keys
 
     @property
     def modes(self) -> list[str]:
@@ -116,7 +115,7 @@ class Searcher:
         else:
             rows, scores = lexical if mode == "lexical" else dense
             scored = dict(zip(rows.tolist(), scores.tolist(), strict=True))
-        self._boost(scored, parsed, mask)
+        self._boost(scored, parsed, mask, lexical_found=len(lexical[0]) > 0)
         return self._hits(scored, k, SAME_DOC_DECAY if parsed.across_documents else 1.0)
 
     def _lexical(self, parsed: ParsedQuery, depth: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -127,7 +126,7 @@ class Searcher:
 
     def _dense(self, parsed: ParsedQuery, depth: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         dense = self.index.dense
-        if dense is None or self.embedder is None or not len(dense.vectors):
+        if dense is None or self.embedder is None or not dense.coverage:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         vector = self.embedder.encode_queries([parsed.residual])[0]
         if mask is not None:
@@ -136,8 +135,10 @@ class Searcher:
             scores, rows = dense.search(vector, depth)
         return rows, scores
 
-    def _boost(self, scored: dict[int, float], parsed: ParsedQuery, mask: np.ndarray | None) -> None:
-        """Named article first; clauses of a document the query names slightly ahead."""
+    def _boost(self, scored: dict[int, float], parsed: ParsedQuery, mask: np.ndarray | None,
+               lexical_found: bool = True) -> None:
+        """Named article first; clauses of a document the query names slightly ahead; for a question about a
+        document by its 文号 alone (nothing else in it matches), the clause that prints the 文号 first."""
         if not scored and not parsed.article:
             return
         top = max(scored.values(), default=1.0) or 1.0
@@ -161,11 +162,12 @@ class Searcher:
             for row in list(scored):
                 if self._doc_region[self.index.passage_doc[row]] in named_regions:
                     scored[row] += REGION_BOOST * top
-        if parsed.doc_number and parsed.doc_ids:
-            # a bare 文号 query: the clause that prints the 文号 first
-            for row in list(scored):
-                if parsed.doc_number in self.index.passages[row].text:
-                    scored[row] += 0.5 * top
+        bare = parsed.residual == parsed.text or not lexical_found
+        if parsed.doc_number and parsed.doc_ids and bare:
+            rows = list(scored)
+            for row, clause in zip(rows, self.index.clause_rows(rows), strict=True):
+                if parsed.doc_number in clause.text:
+                    scored[row] += top
 
     def _first_row(self, doc_id: str) -> int:
         position = self._doc_pos[doc_id]
@@ -174,6 +176,7 @@ class Searcher:
     def _hits(self, scored: dict[int, float], k: int, decay: float = 1.0) -> list[Hit]:
         """Whole clauses, best first; one hit per clause and per wording; with ``decay`` < 1 documents take turns."""
         ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[: max(4 * k, 50)]
+        clauses = dict(zip((r for r, _ in ranked), self.index.clause_rows([r for r, _ in ranked]), strict=True))
         hits: list[Hit] = []
         seen_clauses: set[str] = set()
         seen_text: dict[bytes, tuple[int, int]] = {}  # text key -> (position in hits, row)
@@ -183,7 +186,7 @@ class Searcher:
             best = 0 if decay == 1.0 else max(range(len(pending)), key=lambda i: pending[i][1] * decay ** per_doc.get(
                 int(self.index.passage_doc[pending[i][0]]), 0))
             row, score = pending.pop(best)
-            clause = self.index.passages[row]
+            clause = clauses[row]
             if clause.clause_id in seen_clauses:
                 continue
             key = self._text_key[row]
@@ -191,26 +194,24 @@ class Searcher:
                 # the same wording in another version of the document: show the newest version
                 position, kept = seen_text[key]
                 if self._doc_date[self.index.passage_doc[row]] > self._doc_date[self.index.passage_doc[kept]]:
-                    hits[position] = self._hit(row, hits[position].score)
+                    hits[position] = self._hit(row, hits[position].score, clause)
                     seen_text[key] = (position, row)
                 continue
             doc = int(self.index.passage_doc[row])
             per_doc[doc] = per_doc.get(doc, 0) + 1
             seen_clauses.add(clause.clause_id)
             seen_text[key] = (len(hits), row)
-            hits.append(self._hit(row, score))
+            hits.append(self._hit(row, score, clause))
         return hits
 
-    def _hit(self, row: int, score: float) -> Hit:
-        clause = self.index.passages[row]
-        doc = self.index.documents[clause.doc_id]
+    def _hit(self, row: int, score: float, clause: Clause) -> Hit:
         start, end, text = clause.char_start, clause.char_end, clause.text
         if clause.parts > 1:  # the whole clause, verbatim, unless it is too long to read as one hit
-            siblings = [c for c in doc.clauses if c.clause_id == clause.clause_id]
-            if siblings[-1].char_end - siblings[0].char_start <= MAX_HIT_CHARS:
-                start, end = siblings[0].char_start, siblings[-1].char_end
-                text = doc.body[start:end]
-        meta = doc.meta
+            first, last = self.index.clause_span(clause.clause_id)
+            if last - first <= MAX_HIT_CHARS:
+                start, end = first, last
+                text = self.index.body_slice(clause.doc_id, start, end)
+        meta = self.index.metas[int(self.index.passage_doc[row])]
         return Hit(clause_id=clause.clause_id, passage_id=clause.passage_id, doc_id=clause.doc_id,
                    doc_title=meta.title, doc_number=meta.doc_number, issuer=meta.issuer, region=meta.region,
                    date=meta.date, heading_path=clause.heading_path, label=clause.label, text=text,

@@ -22,7 +22,7 @@ from qa.api.uploads import (
     safe_name,
     store_and_ingest,
 )
-from qa.ingest import remove
+from qa.ingest import TEACHER_PASSAGES, remove
 from qa.schemas import DeleteResult, Document, DocumentMeta, UploadResult
 
 router = APIRouter(tags=["documents"])
@@ -34,7 +34,7 @@ _FILES_HELP = "one or more files: " + " ".join(ALLOWED_SUFFIXES)
 
 @router.get("/documents", response_model=list[DocumentMeta], summary="Metadata of every indexed document")
 def list_documents(snapshot: SnapshotDep) -> list[DocumentMeta]:
-    return [doc.meta for doc in snapshot.index.documents.values()]
+    return list(snapshot.index.metas)
 
 
 @router.get("/documents/{doc_id}", response_model=Document, summary="One document: metadata, body, clauses",
@@ -68,7 +68,9 @@ def upload_documents(response: Response,
             incoming.append(Incoming(original=upload.filename or name, name=name, data=data))
         check(incoming, state.sources_dir)
         with state.write_lock:
-            report = store_and_ingest(incoming, state.sources_dir, state.index_dir, state.model)
+            # with the embedding job running, the text is searchable at once and its vectors follow
+            inline = 0 if state.settings.embed_job else TEACHER_PASSAGES
+            report = store_and_ingest(incoming, state.sources_dir, state.index_dir, state.model, inline)
             if report.errors and not (report.added or report.replaced or report.unchanged):
                 first = report.errors[0]
                 raise UploadRejected(422, first.path.rsplit("/", 1)[-1], first.error)
@@ -86,7 +88,7 @@ def delete_document(doc_id: str, response: Response, state: StateDep) -> DeleteR
     """Remove the document with all its passages; an uploaded source file is deleted too."""
     with state.write_lock:
         doc = state.snapshot.index.documents.get(doc_id)
-        if doc is None or remove([doc_id], state.index_dir, model=state.model):
+        if doc is None or remove([doc_id], state.index_dir):
             raise HTTPException(404, f"unknown document id {doc_id!r}")
         delete_source(doc.meta.source_path, state.sources_dir)
         snapshot = state.reload()

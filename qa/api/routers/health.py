@@ -1,29 +1,36 @@
-"""``GET /health``: is the service up, what does the index hold, which embedder answers."""
+"""``GET /health``: is the service up, what does the index hold, which embedder answers, how far dense
+search reaches (model vectors, student vectors, none yet) and what the embedding job is doing."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import asdict
+
+from fastapi import APIRouter, Request
 
 from qa.api.deps import SnapshotDep, StateDep
-from qa.schemas import Health
+from qa.schemas import DenseCoverage, Health
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=Health, summary="Service status, index counts and embedder")
-def health(snapshot: SnapshotDep, state: StateDep) -> Health:
-    """Counts of the loaded generation, the embedder (with ``is_fallback`` and ``load_error``), and
-    whether uploads are enabled (``QA_API_TOKEN`` set)."""
+@router.get("/health", response_model=Health, summary="Service status, index counts, embedder and dense coverage")
+def health(snapshot: SnapshotDep, state: StateDep, request: Request) -> Health:
+    """Counts of the loaded commit, the embedder (its name, the model it is, ``load_error`` when the configured
+    one was replaced), dense coverage, the embedding job, and whether uploads are enabled."""
     index = snapshot.index
-    embedder = snapshot.searcher.embedder
-    if embedder is not None:
-        info = embedder.info()
-    else:
-        info = dict(index.embedder_info or {}) or None
-        if info is not None:
-            info.setdefault("load_error", "no embedder loaded: the index is searched lexically only")
-    is_fallback = bool(info.get("is_fallback")) if info else None
-    return Health(status="ok" if index.documents else "empty", documents=len(index.documents),
-                  clauses=len({c.clause_id for c in index.passages}), passages=len(index.passages),
-                  embedder=info, embedder_is_fallback=is_fallback, index_generation=snapshot.generation,
+    embedder = snapshot.searcher.embedder or state.embedder
+    info = embedder.info() if embedder is not None else None
+    counts = index.counts()
+    passages = counts["passages"]
+    coverage = DenseCoverage(model_vectors=counts["teacher_vectors"], student_vectors=counts["student_vectors"],
+                             without_vectors=passages - counts["teacher_vectors"] - counts["student_vectors"],
+                             share_model=round(counts["teacher_vectors"] / passages, 4) if passages else 0.0)
+    background = getattr(request.app.state, "background", None)
+    job = asdict(background.job) if background is not None else None
+    error = state.embedder_error if embedder is None else None
+    return Health(status="ok" if index.documents else "empty", documents=counts["documents"],
+                  clauses=counts["clauses"], passages=passages, embedder=info,
+                  embedder_is_fallback=bool(info.get("is_fallback")) if info else None,
+                  embedder_error=error or (None if embedder is not None else "no embedding model: lexical search only"),
+                  dense=coverage, embed_job=job, index_generation=snapshot.generation,
                   index_format=snapshot.index_format, uploads_enabled=bool(state.settings.api_token))

@@ -1,0 +1,265 @@
+"""The catalog: documents, passages, segments and commits in one SQLite database (WAL).
+
+It is the index's source of truth and its commit point. Lexical and vector segments are immutable
+files written before the transaction that registers them; a passage is live exactly when its row is
+in ``passages``, so a deleted document's postings and vectors become tombstones the moment its rows
+go, and files of a commit that never happened are removed by ``orphans``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.schemas import Clause, Document, DocumentMeta
+
+FORMAT_VERSION = 2
+DATABASE = "qa.sqlite"
+VECTOR_NONE, VECTOR_STUDENT, VECTOR_TEACHER = 0, 1, 2
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(
+    doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, meta TEXT NOT NULL, body TEXT NOT NULL,
+    commit_no INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS passages(
+    pid INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL, passage_id TEXT NOT NULL,
+    clause_id TEXT NOT NULL, clause TEXT NOT NULL, text_key INTEGER NOT NULL, dense INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS passages_by_doc ON passages(doc_id, ordinal);
+CREATE INDEX IF NOT EXISTS passages_by_clause ON passages(clause_id);
+CREATE INDEX IF NOT EXISTS passages_by_dense ON passages(dense);
+CREATE TABLE IF NOT EXISTS segments(
+    seg INTEGER PRIMARY KEY, kind TEXT NOT NULL, rows INTEGER NOT NULL, vector_kind INTEGER NOT NULL DEFAULT 0,
+    commit_no INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS commits(commit_no INTEGER PRIMARY KEY, at TEXT NOT NULL, note TEXT NOT NULL);
+"""
+
+
+class CatalogError(RuntimeError):
+    """The catalog is missing, of another format, or damaged."""
+
+
+def text_key(text: str) -> int:
+    """A 63-bit key of a clause's wording (whitespace ignored), to spot one clause in several versions."""
+    digest = hashlib.blake2b(re.sub(r"\s", "", text).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+@dataclass(frozen=True)
+class LiveRows:
+    """The live passages in reading order (documents by ``seq``, passages by ordinal).
+
+    Args:
+        pids: passage ids (int64), one a row.
+        doc_rows: each row's document position in ``doc_ids``.
+        text_keys: each row's wording key.
+        dense: each row's vector kind (0 none, 1 student, 2 teacher).
+        doc_ids: documents in reading order.
+        commit_no: the commit these rows belong to.
+    """
+
+    pids: np.ndarray
+    doc_rows: np.ndarray
+    text_keys: np.ndarray
+    dense: np.ndarray
+    doc_ids: list[str]
+    commit_no: int
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    """A segment registered in the catalog."""
+
+    seg: int
+    kind: str  # "lexical" or "vector"
+    rows: int
+    vector_kind: int = VECTOR_NONE
+
+
+class Catalog:
+    """One connection to an index's SQLite catalog.
+
+    Args:
+        root: the index folder.
+        create: create the database (and folder) when absent.
+    """
+
+    def __init__(self, root: Path, create: bool = False):
+        self.root = Path(root)
+        self.path = self.root / DATABASE
+        if not self.path.exists() and not create:
+            raise CatalogError(f"no index at {self.root}")
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            if create:
+                self.db.executescript(SCHEMA)
+                if self.get_info("format_version") is None:
+                    self.set_info("format_version", FORMAT_VERSION)
+            version = self.get_info("format_version")
+        except sqlite3.DatabaseError as err:
+            raise CatalogError(f"{self.path} is damaged: {err}") from err
+        if version != FORMAT_VERSION:
+            raise CatalogError(f"{self.path}: index format {version} is not {FORMAT_VERSION}; "
+                               "rebuild it with `qa ingest --rebuild`")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- info --------------------------------------------------------------------------------------
+    def get_info(self, key: str, default=None):
+        row = self.db.execute("SELECT value FROM info WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_info(self, key: str, value) -> None:
+        self.db.execute("INSERT OR REPLACE INTO info(key, value) VALUES (?, ?)",
+                        (key, json.dumps(value, ensure_ascii=False)))
+
+    @property
+    def commit_no(self) -> int:
+        row = self.db.execute("SELECT max(commit_no) FROM commits").fetchone()
+        return int(row[0] or 0)
+
+    # -- reading -----------------------------------------------------------------------------------
+    def live_rows(self) -> LiveRows:
+        """Every live passage in reading order, read in one consistent transaction."""
+        with self.read():
+            docs = self.db.execute("SELECT doc_id, seq FROM documents ORDER BY seq").fetchall()
+            rows = self.db.execute(
+                "SELECT p.pid, d.seq, p.text_key, p.dense FROM passages p JOIN documents d USING (doc_id) "
+                "ORDER BY d.seq, p.ordinal").fetchall()
+            commit_no = self.commit_no
+        position = {seq: i for i, (_, seq) in enumerate(docs)}
+        array = np.array(rows, dtype=np.int64).reshape(-1, 4)
+        doc_rows = np.array([position[s] for s in array[:, 1].tolist()], dtype=np.int32)
+        return LiveRows(pids=array[:, 0].copy(), doc_rows=doc_rows, text_keys=array[:, 2].copy(),
+                        dense=array[:, 3].astype(np.int8), doc_ids=[d for d, _ in docs], commit_no=commit_no)
+
+    def metas(self) -> list[DocumentMeta]:
+        """Metadata of every document, in reading order."""
+        return [DocumentMeta.model_validate_json(m) for (m,) in
+                self.db.execute("SELECT meta FROM documents ORDER BY seq")]
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self.db.execute("SELECT meta, body FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        clauses = [Clause.model_validate_json(c) for (c,) in self.db.execute(
+            "SELECT clause FROM passages WHERE doc_id = ? ORDER BY ordinal", (doc_id,))]
+        return Document(meta=DocumentMeta.model_validate_json(row[0]), body=row[1], clauses=clauses)
+
+    def clauses(self, pids: Iterable[int]) -> dict[int, Clause]:
+        wanted = [int(p) for p in pids]
+        found: dict[int, Clause] = {}
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for pid, clause in self.db.execute(f"SELECT pid, clause FROM passages WHERE pid IN ({marks})", chunk):
+                found[pid] = Clause.model_validate_json(clause)
+        return found
+
+    def pids_of_clause(self, clause_id: str) -> list[int]:
+        return [p for (p,) in self.db.execute("SELECT pid FROM passages WHERE clause_id = ? ORDER BY ordinal",
+                                              (clause_id,))]
+
+    def known_hashes(self) -> dict[str, str]:
+        """doc_id → sha256 of its source bytes."""
+        return {doc_id: DocumentMeta.model_validate_json(meta).sha256
+                for doc_id, meta in self.db.execute("SELECT doc_id, meta FROM documents")}
+
+    def counts(self) -> dict[str, int]:
+        documents, = self.db.execute("SELECT count(*) FROM documents").fetchone()
+        passages, clauses = self.db.execute("SELECT count(*), count(DISTINCT clause_id) FROM passages").fetchone()
+        by_kind = dict(self.db.execute("SELECT dense, count(*) FROM passages GROUP BY dense").fetchall())
+        return {"documents": documents, "passages": passages, "clauses": clauses,
+                "teacher_vectors": by_kind.get(VECTOR_TEACHER, 0), "student_vectors": by_kind.get(VECTOR_STUDENT, 0)}
+
+    def segments(self, kind: str | None = None) -> list[SegmentRecord]:
+        query = "SELECT seg, kind, rows, vector_kind FROM segments"
+        rows = self.db.execute(query + (" WHERE kind = ?" if kind else "") + " ORDER BY seg",
+                               (kind,) if kind else ()).fetchall()
+        return [SegmentRecord(*row) for row in rows]
+
+    def next_id(self, key: str, count: int = 1) -> int:
+        """Reserve ``count`` consecutive ids of a sequence (passage ids, segment numbers); never reused."""
+        first = int(self.get_info(key, 1))
+        self.set_info(key, first + count)
+        return first
+
+    def without_teacher(self, limit: int) -> list[tuple[int, str, str]]:
+        """Up to ``limit`` live passages lacking a teacher vector: (pid, doc_id, clause json), newest first."""
+        return self.db.execute(
+            "SELECT p.pid, p.doc_id, p.clause FROM passages p JOIN documents d USING (doc_id) WHERE p.dense < ? "
+            "ORDER BY d.seq DESC, p.ordinal LIMIT ?", (VECTOR_TEACHER, limit)).fetchall()
+
+    # -- writing -----------------------------------------------------------------------------------
+    def read(self):
+        return _Transaction(self.db, "BEGIN")
+
+    def write(self):
+        return _Transaction(self.db, "BEGIN IMMEDIATE")
+
+    def put_document(self, document: Document, pids: list[int], commit_no: int, dense: int) -> None:
+        seq = self.next_id("next_doc_seq")
+        self.db.execute("INSERT INTO documents(doc_id, seq, meta, body, commit_no) VALUES (?, ?, ?, ?, ?)",
+                        (document.meta.doc_id, seq, document.meta.model_dump_json(), document.body, commit_no))
+        self.db.executemany(
+            "INSERT INTO passages(pid, doc_id, ordinal, passage_id, clause_id, clause, text_key, dense) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(pid, document.meta.doc_id, i, c.passage_id, c.clause_id, c.model_dump_json(), text_key(c.text), dense)
+             for i, (pid, c) in enumerate(zip(pids, document.clauses, strict=True))])
+
+    def drop_document(self, doc_id: str) -> bool:
+        """Delete a document and its passages (their postings and vectors become tombstones)."""
+        self.db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
+        return self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
+
+    def add_segment(self, record: SegmentRecord, commit_no: int) -> None:
+        self.db.execute("INSERT INTO segments(seg, kind, rows, vector_kind, commit_no) VALUES (?, ?, ?, ?, ?)",
+                        (record.seg, record.kind, record.rows, record.vector_kind, commit_no))
+
+    def drop_segments(self, segs: Iterable[int]) -> None:
+        self.db.executemany("DELETE FROM segments WHERE seg = ?", [(s,) for s in segs])
+
+    def set_dense(self, pids: Iterable[int], kind: int) -> None:
+        self.db.executemany("UPDATE passages SET dense = ? WHERE pid = ?", [(kind, int(p)) for p in pids])
+
+    def record_commit(self, note: str) -> int:
+        number = self.commit_no + 1
+        self.db.execute("INSERT INTO commits(commit_no, at, note) VALUES (?, ?, ?)",
+                        (number, time.strftime("%Y-%m-%dT%H:%M:%S%z"), note))
+        return number
+
+    def check(self) -> list[str]:
+        """SQLite's own integrity check; empty when the database is whole."""
+        result = [r for (r,) in self.db.execute("PRAGMA integrity_check")]
+        return [] if result == ["ok"] else result
+
+
+class _Transaction:
+    """A transaction; nested inside another one it joins the outer one."""
+
+    def __init__(self, db: sqlite3.Connection, begin: str):
+        self.db, self.begin = db, begin
+        self.outer = False
+
+    def __enter__(self):
+        self.outer = not self.db.in_transaction
+        if self.outer:
+            self.db.execute(self.begin)
+        return self.db
+
+    def __exit__(self, kind, value, traceback):
+        if self.outer:
+            self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        return False

@@ -1,0 +1,206 @@
+"""The embedding job: model vectors for every passage, in the background, resumable.
+
+Passages without a model vector (none yet, or the student's) are taken newest document first in
+batches; each batch is encoded without holding the write lock and committed as one vector segment,
+so a kill loses at most the batch in flight and the next run resumes where it stopped. Uploads and
+deletes interleave between batches (a passage deleted meanwhile is skipped). For a large first
+ingest the job also fits the student (``qa.embed.student``) on a random sample and gives every
+remaining passage a student vector, so dense search covers the library within the ingest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.embed.base import Embedder
+from qa.embed.student import StudentEmbedder, train_student
+from qa.index.catalog import VECTOR_STUDENT, VECTOR_TEACHER, Catalog
+from qa.index.collection import passage_text
+from qa.index.writer import IndexWriter, write_lock
+from qa.schemas import Clause
+
+log = logging.getLogger("qa.embed_job")
+Progress = Callable[[str], None]
+BATCH = 256
+STUDENT_SAMPLE = 8000
+STUDENT_ABOVE = 5000  # passages without vectors past which a student covers them first
+MODELS = "models"
+
+
+@dataclass
+class JobReport:
+    """What a run of the job did."""
+
+    embedded: int = 0
+    student_encoded: int = 0
+    remaining: int = 0
+    seconds: float = 0.0
+    student: dict | None = None
+
+
+def _texts(catalog: Catalog, rows: list[tuple[int, str, str]]) -> tuple[np.ndarray, list[str]]:
+    titles: dict[str, str] = {}
+    texts = []
+    for _, doc_id, clause_json in rows:
+        if doc_id not in titles:
+            meta = catalog.db.execute("SELECT json_extract(meta, '$.title') FROM documents WHERE doc_id = ?",
+                                      (doc_id,)).fetchone()
+            titles[doc_id] = meta[0] if meta else ""
+        texts.append(passage_text(titles[doc_id], Clause.model_validate_json(clause_json)))
+    return np.array([r[0] for r in rows], dtype=np.int64), texts
+
+
+def student_for(root: Path, embedder: Embedder) -> StudentEmbedder | None:
+    """The index's student of ``embedder``, if one was fitted."""
+    catalog = Catalog(root)
+    try:
+        info = catalog.get_info("student")
+    finally:
+        catalog.close()
+    if not info or info.get("teacher_fingerprint") != embedder.fingerprint:
+        return None
+    folder = Path(root) / info["folder"]
+    return StudentEmbedder(folder, embedder.model.tokenizer) if folder.exists() else None
+
+
+def cover_with_student(root: Path, embedder: Embedder, progress: Progress | None = None,
+                       sample: int = STUDENT_SAMPLE, seed: int = 0, lock_timeout: float = 600.0) -> JobReport:
+    """Give every passage without a vector one: fit a student on a model-encoded random sample, then encode.
+
+    The sample's model vectors are committed too (they count as covered).
+    """
+    report = JobReport()
+    started = time.monotonic()
+    root = Path(root)
+    with write_lock(root, timeout=lock_timeout, progress=progress):
+        writer = IndexWriter(root, progress)
+        try:
+            catalog = writer.catalog
+            rows = catalog.db.execute("SELECT pid, doc_id, clause FROM passages WHERE dense = 0 ORDER BY pid").fetchall()
+            if not rows:
+                return report
+            student = student_for(root, embedder)
+            pids, texts = _texts(catalog, rows)
+            if student is None:
+                rng = np.random.default_rng(seed)
+                chosen = np.sort(rng.choice(len(rows), size=min(sample, len(rows)), replace=False))
+                if progress:
+                    progress(f"encoding a sample of {len(chosen)} passages with {embedder.name} to fit the student")
+                sample_texts = [texts[i] for i in chosen]
+                sample_vectors = _encode(embedder, sample_texts, progress)
+                writer.add_vectors(pids[chosen], sample_vectors, VECTOR_TEACHER, note="embed sample")
+                report.embedded += len(chosen)
+                name = f"{MODELS}/student-{embedder.fingerprint[:12]}"
+                student = train_student(embedder.model, sample_texts, sample_vectors, texts, root / name,
+                                        embedder.name, embedder.fingerprint, seed=seed)
+                with catalog.write():
+                    catalog.set_info("student", {**student.info_record, "folder": name})
+                report.student = student.info_record
+                if progress:
+                    progress(f"student fitted: held-out cosine {student.info_record['held_out_cosine']}")
+                rest = np.setdiff1d(np.arange(len(rows)), chosen)
+            else:
+                rest = np.arange(len(rows))
+            if len(rest):
+                vectors = student.encode_passages([texts[i] for i in rest])
+                writer.add_vectors(pids[rest], vectors, VECTOR_STUDENT, note="student vectors")
+                report.student_encoded = len(rest)
+            writer.merge()
+            report.remaining = catalog.counts()["passages"] - catalog.counts()["teacher_vectors"]
+        finally:
+            writer.close()
+    report.seconds = round(time.monotonic() - started, 1)
+    return report
+
+
+def _encode(embedder: Embedder, texts: list[str], progress: Progress | None, batch: int = 1024) -> np.ndarray:
+    parts = []
+    started = time.monotonic()
+    for start in range(0, len(texts), batch):
+        parts.append(embedder.encode_passages(texts[start:start + batch]))
+        done = min(start + batch, len(texts))
+        if progress:
+            rate = done / max(time.monotonic() - started, 1e-9)
+            progress(f"  {done}/{len(texts)} passages, {rate:.1f}/s, ETA {_eta((len(texts) - done) / rate)}")
+    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
+
+
+def _eta(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def run(root: Path, embedder: Embedder, batch: int = BATCH, progress: Progress | None = None,
+        max_seconds: float | None = None, should_stop: Callable[[], bool] | None = None,
+        lock_timeout: float = 600.0) -> JobReport:
+    """Encode passages lacking a model vector with ``embedder``, one committed batch at a time.
+
+    Args:
+        root: the index folder.
+        embedder: the index's model.
+        batch: passages per commit.
+        progress: progress lines (passages done, rate, time left).
+        max_seconds: stop after this long (the next run resumes).
+        should_stop: polled between batches.
+        lock_timeout: seconds to wait for the write lock per batch.
+
+    Returns:
+        counts of what was encoded and what remains.
+    """
+    root = Path(root)
+    report = JobReport()
+    started = time.monotonic()
+    catalog = Catalog(root)
+    try:
+        counts = catalog.counts()
+        missing = catalog.db.execute("SELECT count(*) FROM passages WHERE dense = 0").fetchone()[0]
+        if missing > STUDENT_ABOVE and embedder.model is not None:
+            student_report = cover_with_student(root, embedder, progress, lock_timeout=lock_timeout)
+            report.embedded += student_report.embedded
+            report.student_encoded = student_report.student_encoded
+            report.student = student_report.student
+        total = catalog.counts()["passages"]
+        while True:
+            if should_stop is not None and should_stop():
+                break
+            if max_seconds is not None and time.monotonic() - started > max_seconds:
+                break
+            rows = catalog.without_teacher(batch)
+            if not rows:
+                break
+            pids, texts = _texts(catalog, rows)
+            vectors = embedder.encode_passages(texts)
+            with write_lock(root, timeout=lock_timeout, progress=progress):
+                writer = IndexWriter(root)
+                try:
+                    report.embedded += writer.add_vectors(pids, vectors, VECTOR_TEACHER)
+                    if len(writer.catalog.segments("vector")) > 16:
+                        writer.merge()
+                finally:
+                    writer.close()
+            counts = catalog.counts()
+            if progress:
+                rate = report.embedded / max(time.monotonic() - started, 1e-9)
+                left = total - counts["teacher_vectors"]
+                progress(f"model vectors {counts['teacher_vectors']}/{total} "
+                         f"({100 * counts['teacher_vectors'] / max(total, 1):.1f}%), {rate:.1f} passages/s, "
+                         f"ETA {_eta(left / max(rate, 1e-9))}")
+        counts = catalog.counts()
+        report.remaining = counts["passages"] - counts["teacher_vectors"]
+    finally:
+        catalog.close()
+    if report.embedded:
+        with write_lock(root, timeout=lock_timeout):
+            writer = IndexWriter(root)
+            try:
+                writer.merge()
+            finally:
+                writer.close()
+    report.seconds = round(time.monotonic() - started, 1)
+    return report

@@ -1,0 +1,187 @@
+"""Vector segments: passage vectors of one commit (or one batch of the embedding job), searched with FAISS.
+
+A segment folder ``segments/vec-NNNNNN/`` holds ``pids.npy``, ``vectors.npy`` (float32, unit rows) and
+``kinds.npy`` (1 student, 2 teacher vector), memory-mapped. A passage may have vectors in several segments (a student vector at ingest, a teacher
+vector later): the newest segment holding it wins, the others are tombstones, as are the rows of
+deleted passages. Small segments are scored exactly; a merged segment past ``APPROXIMATE_ABOVE`` rows
+carries a FAISS IVF index (``ivf.faiss``, ids = local rows) probed ``nprobe`` lists deep.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from qa.index.postings import _fsync_tree
+
+APPROXIMATE_ABOVE = 50_000
+NPROBE = 48
+
+
+def write_segment(folder: Path, pids: np.ndarray, vectors: np.ndarray, kinds: np.ndarray,
+                  approximate_above: int = APPROXIMATE_ABOVE, centroids: faiss.Index | None = None) -> None:
+    """Write a vector segment atomically (with an IVF index when it is large).
+
+    Args:
+        folder: the segment folder to create.
+        pids: passage ids, one per vector.
+        vectors: float32 unit rows.
+        kinds: each vector's kind (student or teacher).
+        approximate_above: build an IVF index past this many rows.
+        centroids: a trained IVF index whose centroids to reuse.
+    """
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    staging = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    np.save(staging / "pids.npy", np.asarray(pids, dtype=np.int64))
+    np.save(staging / "vectors.npy", vectors)
+    np.save(staging / "kinds.npy", np.asarray(kinds, dtype=np.int8))
+    if len(vectors) > approximate_above:
+        faiss.write_index(_ivf(vectors, centroids), str(staging / "ivf.faiss"))
+    _fsync_tree(staging)
+    os.rename(staging, folder)
+
+
+def _ivf(vectors: np.ndarray, centroids: faiss.Index | None) -> faiss.Index:
+    n, dim = vectors.shape
+    if isinstance(centroids, faiss.IndexIVF) and centroids.d == dim and n < 2 * max(centroids.ntotal, 1):
+        index = faiss.clone_index(centroids)
+        index.reset()
+    else:
+        nlist = int(min(4 * math.sqrt(n), n // 39))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(0)
+        index.train(vectors[rng.choice(n, size=min(n, nlist * 64), replace=False)])
+    index.add(vectors)
+    return index
+
+
+@dataclass
+class VectorSegment:
+    """One vector segment, memory-mapped."""
+
+    seg: int
+    pids: np.ndarray
+    vectors: np.ndarray
+    kinds: np.ndarray
+    ivf: faiss.Index | None = None
+
+    @classmethod
+    def load(cls, folder: Path, seg: int, nprobe: int = NPROBE) -> VectorSegment:
+        ivf = None
+        if (folder / "ivf.faiss").exists():
+            ivf = faiss.read_index(str(folder / "ivf.faiss"))
+            ivf.nprobe = nprobe
+        return cls(seg=seg, pids=np.asarray(np.load(folder / "pids.npy", mmap_mode="r")),
+                   vectors=np.load(folder / "vectors.npy", mmap_mode="r"),
+                   kinds=np.asarray(np.load(folder / "kinds.npy")), ivf=ivf)
+
+
+class VectorView:
+    """Nearest live rows over a set of vector segments.
+
+    Args:
+        segments: the segments, oldest first.
+        row_maps: for each segment, local row → live row, −1 for tombstones (deleted passages, and
+            vectors superseded by a newer segment).
+        size: number of live rows.
+        dim: vector dimension.
+    """
+
+    def __init__(self, segments: list[VectorSegment], row_maps: list[np.ndarray], size: int, dim: int):
+        self.segments, self.row_maps, self.size, self.dim = segments, row_maps, size, dim
+        self.covered = np.zeros(size, dtype=bool)
+        self.kind = np.zeros(size, dtype=np.int8)
+        self._selectors: dict[int, tuple] = {}
+        for segment, row_map in zip(segments, row_maps, strict=True):
+            alive = row_map >= 0
+            self.covered[row_map[alive]] = True
+            self.kind[row_map[alive]] = segment.kinds[alive]
+
+    def _live_selector(self, segment: VectorSegment, live: np.ndarray) -> faiss.SearchParametersIVF:
+        """IVF search parameters that skip the segment's tombstones (built once per view)."""
+        cached = self._selectors.get(segment.seg)
+        if cached is None:
+            bitmap = np.packbits(live.astype(np.uint8), bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(live), faiss.swig_ptr(bitmap))
+            cached = (faiss.SearchParametersIVF(sel=selector, nprobe=segment.ivf.nprobe), selector, bitmap)
+            self._selectors[segment.seg] = cached
+        return cached[0]
+
+    @property
+    def coverage(self) -> int:
+        return int(self.covered.sum())
+
+    def search(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` live rows nearest ``query`` (inner product), optionally only among ``rows``.
+
+        Returns:
+            (scores, rows), best first.
+        """
+        query = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
+        allowed = None
+        if rows is not None:
+            allowed = np.zeros(self.size, dtype=bool)
+            allowed[rows] = True
+        found_rows, found_scores = [], []
+        for segment, row_map in zip(self.segments, self.row_maps, strict=True):
+            live = row_map >= 0 if allowed is None else (row_map >= 0) & allowed[np.maximum(row_map, 0)]
+            if not live.any():
+                continue
+            if segment.ivf is not None and allowed is None:
+                scores, local = segment.ivf.search(query.reshape(1, -1), min(len(row_map), k),
+                                                   params=self._live_selector(segment, live))
+                local, scores = local[0], scores[0]
+                keep = local >= 0
+                local, scores = local[keep], scores[keep]
+            else:
+                local = np.flatnonzero(live)
+                scores = np.asarray(segment.vectors[local] if len(local) < len(live) else segment.vectors) @ query
+                if len(scores) > k:
+                    top = np.argpartition(-scores, k - 1)[:k]
+                    local, scores = local[top], scores[top]
+            found_rows.append(row_map[local])
+            found_scores.append(scores.astype(np.float32))
+        if not found_rows:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        rows_all, scores_all = np.concatenate(found_rows).astype(np.int64), np.concatenate(found_scores)
+        order = np.lexsort((rows_all, -scores_all))[:k]
+        return scores_all[order], rows_all[order]
+
+    def vectors_of(self, rows: np.ndarray) -> np.ndarray:
+        """The live vector of each of ``rows`` (zeros where a row has none)."""
+        out = np.zeros((len(rows), self.dim), dtype=np.float32)
+        where = {int(r): i for i, r in enumerate(rows)}
+        for segment, row_map in zip(self.segments, self.row_maps, strict=True):
+            local = np.flatnonzero(np.isin(row_map, rows))
+            for row, vector in zip(row_map[local].tolist(), np.asarray(segment.vectors[local]), strict=True):
+                out[where[row]] = vector
+        return out
+
+    def exact_scores(self, query: np.ndarray) -> np.ndarray:
+        """Inner product of ``query`` with every live row's vector (0 for rows without one)."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        for segment, row_map in zip(self.segments, self.row_maps, strict=True):
+            live = row_map >= 0
+            scores[row_map[live]] = np.asarray(segment.vectors)[live] @ query
+        return scores
+
+
+def merge_segments(segments: list[VectorSegment], row_maps: list[np.ndarray], folder: Path) -> int:
+    """Write the live vectors of ``segments`` as one segment (with IVF when large); returns its row count."""
+    parts = [(s.pids[m >= 0], np.asarray(s.vectors)[m >= 0], s.kinds[m >= 0]) for s, m in zip(segments, row_maps,
+                                                                                            strict=True)]
+    dim = segments[0].vectors.shape[1]
+    pids = np.concatenate([p for p, _, _ in parts]) if parts else np.zeros(0, np.int64)
+    matrix = np.concatenate([v for _, v, _ in parts]) if parts else np.zeros((0, dim), np.float32)
+    kinds = np.concatenate([k for _, _, k in parts]) if parts else np.zeros(0, np.int8)
+    centroids = next((s.ivf for s in segments if s.ivf is not None), None)
+    write_segment(folder, pids, matrix, kinds, centroids=centroids)
+    return len(pids)

@@ -1,0 +1,301 @@
+"""Writing an index: one atomic commit per change, segments appended, merged in the background.
+
+A commit writes its lexical and vector segments as new folders, then registers them together with
+the documents and passages in one SQLite transaction: either all of it is visible or none. Deleting
+a document deletes its rows, which turns its postings and vectors into tombstones; ``merge`` rewrites
+small or half-dead segments into one and retires the old folders. One writer at a time holds the
+folder's lock (a POSIX record lock, which the kernel drops when its holder dies and worker processes
+do not inherit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.index import postings, vectors
+from qa.index.catalog import VECTOR_NONE, VECTOR_TEACHER, Catalog, SegmentRecord
+from qa.index.collection import SEGMENTS, Index, check_format, segment_folder
+from qa.schemas import Document
+
+log = logging.getLogger("qa.index")
+LOCK_FILE = "write.lock"
+MAX_SEGMENTS = 8
+MAX_DEAD_SHARE = 0.3
+Progress = Callable[[str], None]
+
+
+class WriteLockTimeout(TimeoutError):
+    """Another writer held the index for longer than the caller was willing to wait."""
+
+
+@dataclass
+class PreparedDocument:
+    """A parsed document with the lexical tokens of each of its passages (computed in a worker)."""
+
+    document: Document
+    tokens: list[list[str]]
+
+
+@dataclass
+class CommitResult:
+    """What one commit did."""
+
+    commit_no: int = 0
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    passages: int = 0
+
+
+@contextlib.contextmanager
+def write_lock(root: Path, timeout: float = 600.0, progress: Progress | None = None) -> Iterator[None]:
+    """Hold the index folder's write lock.
+
+    Args:
+        root: the index folder.
+        timeout: seconds to wait for another writer before giving up.
+        progress: told once when the lock is busy.
+
+    Raises:
+        WriteLockTimeout: the lock stayed busy for ``timeout`` seconds.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        told = False
+        while True:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise WriteLockTimeout(f"another writer has held the index at {root} for over {timeout:.0f}s; "
+                                           "try again later") from None
+                if not told:
+                    message = f"waiting for another writer to finish with the index at {root}"
+                    log.info(message)
+                    if progress:
+                        progress(message)
+                    told = True
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        try:
+            yield
+        finally:
+            fcntl.lockf(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+class IndexWriter:
+    """Commits changes to one index folder; use inside ``write_lock``.
+
+    Args:
+        root: the index folder (created on first commit).
+        progress: one-line progress messages.
+    """
+
+    def __init__(self, root: Path, progress: Progress | None = None):
+        self.root = Path(root)
+        check_format(self.root)
+        self.catalog = Catalog(self.root, create=True)
+        self.progress = progress
+        self.cleanup()
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    # -- housekeeping ------------------------------------------------------------------------------
+    def cleanup(self) -> list[str]:
+        """Remove what a crash left: segment folders no commit registered, half-written folders."""
+        folder = self.root / SEGMENTS
+        if not folder.exists():
+            return []
+        registered = {segment_folder(self.root, r.kind, r.seg).name for r in self.catalog.segments()}
+        removed = []
+        for path in folder.iterdir():
+            if path.name not in registered:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+                removed.append(path.name)
+        if removed:
+            log.warning("removed %d leftover segment folder(s) of interrupted writes in %s: %s", len(removed),
+                        folder, ", ".join(sorted(removed)[:5]))
+        return removed
+
+    # -- commits -----------------------------------------------------------------------------------
+    def commit(self, batches: Iterable[list[PreparedDocument]], removals: Iterable[str] = (),
+               encode: Callable[[list[str]], tuple[np.ndarray, int]] | None = None,
+               embedder_info: dict | None = None, note: str = "ingest") -> CommitResult:
+        """Add or replace the documents of ``batches`` and delete ``removals``, as one commit.
+
+        Each batch is written as its own segments as it arrives (so memory holds one batch), and the
+        catalog transaction that makes them all visible is committed after the last one.
+
+        Args:
+            batches: prepared documents, in batches; a known doc_id replaces the stored document.
+            removals: doc_ids to delete.
+            encode: passage texts → (unit vectors, vector kind); None keeps the commit lexical-only.
+            embedder_info: the embedder to record for the index (when ``encode`` is given).
+            note: what the commit was, for the commit log.
+
+        Returns:
+            what was added, replaced and removed.
+        """
+        result = CommitResult()
+        written: list[Path] = []
+        catalog = self.catalog
+        try:
+            with catalog.write():
+                result.commit_no = catalog.record_commit(note)
+                for doc_id in removals:
+                    if catalog.drop_document(doc_id):
+                        result.removed.append(doc_id)
+                known = set(catalog.known_hashes())
+                for batch in batches:
+                    if batch:
+                        written.extend(self._write_batch(batch, known, encode, result))
+                if embedder_info is not None:
+                    catalog.set_info("embedder", embedder_info)
+        except BaseException:
+            for path in written:
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+        return result
+
+    def _write_batch(self, batch: list[PreparedDocument], known: set[str], encode, result: CommitResult
+                     ) -> list[Path]:
+        catalog = self.catalog
+        ids = {p.document.meta.doc_id for p in batch}
+        if len(ids) != len(batch):
+            raise ValueError("a batch holds two documents with one doc_id")
+        count = sum(len(p.document.clauses) for p in batch)
+        first = catalog.next_id("next_pid", count)
+        pids = np.arange(first, first + count, dtype=np.int64)
+        tokens = [t for p in batch for t in p.tokens]
+        written = []
+        seg = catalog.next_id("next_segment", 2)
+        lexical_folder = segment_folder(self.root, "lexical", seg)
+        postings.write_segment(lexical_folder, pids, tokens)
+        written.append(lexical_folder)
+        catalog.add_segment(SegmentRecord(seg, "lexical", count), catalog.commit_no)
+        kind = VECTOR_NONE
+        if encode is not None and count:
+            texts = [passage_text_of(p.document, c) for p in batch for c in p.document.clauses]
+            matrix, kind = encode(texts)
+        if kind != VECTOR_NONE:
+            vector_folder = segment_folder(self.root, "vector", seg + 1)
+            vectors.write_segment(vector_folder, pids, matrix, kinds=np.full(count, kind, dtype=np.int8))
+            written.append(vector_folder)
+            catalog.add_segment(SegmentRecord(seg + 1, "vector", count), catalog.commit_no)
+        offset = 0
+        for prepared in batch:
+            document = prepared.document
+            doc_id = document.meta.doc_id
+            if doc_id in known:
+                catalog.drop_document(doc_id)
+                result.replaced.append(doc_id)
+            else:
+                result.added.append(doc_id)
+            n = len(document.clauses)
+            catalog.put_document(document, pids[offset:offset + n].tolist(), catalog.commit_no, kind)
+            known.add(doc_id)
+            offset += n
+        result.passages += count
+        return written
+
+    def add_vectors(self, pids: np.ndarray, matrix: np.ndarray, kind: int = VECTOR_TEACHER,
+                    note: str = "embed") -> int:
+        """Commit vectors for existing passages (the embedding job); passages deleted meanwhile are skipped.
+
+        Returns:
+            the number of passages that got the vectors.
+        """
+        catalog = self.catalog
+        with catalog.write():
+            live = {p for (p,) in catalog.db.execute(
+                f"SELECT pid FROM passages WHERE pid IN ({','.join('?' * len(pids))})", [int(p) for p in pids])}
+            keep = np.array([int(p) in live for p in pids], dtype=bool)
+            if not keep.any():
+                return 0
+            catalog.record_commit(note)
+            seg = catalog.next_id("next_segment")
+            folder = segment_folder(self.root, "vector", seg)
+            vectors.write_segment(folder, pids[keep], matrix[keep], kinds=np.full(int(keep.sum()), kind, np.int8))
+            try:
+                catalog.add_segment(SegmentRecord(seg, "vector", int(keep.sum())), catalog.commit_no)
+                catalog.set_dense(pids[keep].tolist(), kind)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+        return int(keep.sum())
+
+    # -- merging -----------------------------------------------------------------------------------
+    def merge(self, force: bool = False) -> int:
+        """Rewrite small or half-dead segments of each kind into one; returns the number of segments retired."""
+        retired = 0
+        for kind in ("lexical", "vector"):
+            view = Index.open(self.root)
+            segments = [s for s in self.catalog.segments() if s.kind == kind]
+            if kind == "lexical":
+                loaded, maps = view.lexical.segments, view.lexical.row_maps
+            elif view.dense is not None:
+                loaded, maps = view.dense.segments, view.dense.row_maps
+            else:
+                continue
+            chosen = _merge_plan([len(m) for m in maps], [int((m >= 0).sum()) for m in maps], force)
+            if not chosen:
+                continue
+            seg = self.catalog.next_id("next_segment")
+            folder = segment_folder(self.root, kind, seg)
+            picked = [loaded[i] for i in chosen]
+            picked_maps = [maps[i] for i in chosen]
+            if kind == "lexical":
+                rows = postings.merge_segments(picked, picked_maps, folder)
+            else:
+                rows = vectors.merge_segments(picked, picked_maps, folder)
+            try:
+                with self.catalog.write():
+                    self.catalog.record_commit(f"merge {kind} {len(chosen)} segments")
+                    self.catalog.add_segment(SegmentRecord(seg, kind, rows), self.catalog.commit_no)
+                    self.catalog.drop_segments(segments[i].seg for i in chosen)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            for i in chosen:  # readers that mapped the old files keep them until they close
+                shutil.rmtree(segment_folder(self.root, kind, segments[i].seg), ignore_errors=True)
+            retired += len(chosen)
+            if self.progress:
+                self.progress(f"merged {len(chosen)} {kind} segments into one of {rows} rows")
+        return retired
+
+
+def _merge_plan(sizes: list[int], alive: list[int], force: bool, max_segments: int = MAX_SEGMENTS) -> list[int]:
+    """Which segments to merge: all when forced; else the half-dead ones, plus the smallest ones while there
+    are more than ``max_segments`` (so sizes grow in tiers and a big segment is rarely rewritten)."""
+    count = len(sizes)
+    if force:
+        return list(range(count)) if count > 1 or (count == 1 and alive[0] < sizes[0]) else []
+    chosen = [i for i in range(count) if sizes[i] and (sizes[i] - alive[i]) / sizes[i] > MAX_DEAD_SHARE]
+    rest = sorted((i for i in range(count) if i not in chosen), key=lambda i: (alive[i], i))
+    excess = len(rest) + (1 if chosen else 0) - max_segments
+    if excess > 0:
+        chosen += rest[:excess + (0 if chosen else 1)]
+    return sorted(chosen) if len(chosen) > 1 or (chosen and alive[chosen[0]] < sizes[chosen[0]]) else []
+
+
+def passage_text_of(document: Document, clause) -> str:
+    from qa.index.collection import passage_text
+
+    return passage_text(document.meta.title, clause)
