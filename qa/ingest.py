@@ -186,7 +186,8 @@ def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, 
 
                 info = _embedder_record(embedder) if embedder is not None else None
                 result = writer.commit(prepared_batches(todo, workers, errors, progress), removals,
-                                       encode=encode if embedder is not None else None, embedder_info=info)
+                                       encode=encode if embedder is not None else None, embedder_info=info,
+                                       encode_sentences=embedder.encode_passages if embedder is not None else None)
                 report.added, report.replaced = result.added, result.replaced
                 writer.merge()
             counts = writer.catalog.counts()

@@ -28,6 +28,8 @@ class DocumentMeta(BaseModel):
         source_path: path of the source file when ingested.
         sha256: hash of the source bytes; re-ingest skips unchanged files by it.
         format: source format (``txt``, ``md``, ``html``, ``docx``, ``pdf``).
+        period_start, period_end: the plan period its title names (``2023—2025年``), if any.
+        years: the years its text speaks of (``2025年``), for telling a question about another year apart.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -46,6 +48,9 @@ class DocumentMeta(BaseModel):
     format: str
     char_count: int = 0
     clause_count: int = 0
+    period_start: int | None = None
+    period_end: int | None = None
+    years: list[int] = Field(default_factory=list)
 
     @property
     def date(self) -> str | None:
@@ -190,13 +195,26 @@ class AskRequest(BaseModel):
     filters: Filters | None = None
 
 
+class Quote(BaseModel):
+    """A verbatim stretch of a cited clause: ``body[start:end] == text``."""
+
+    text: str
+    start: int  # offset in the document body
+    end: int
+
+
 class Citation(ClauseRef):
-    """A source clause an answer cites as ``[n]``; ``quote`` is a verbatim substring of ``text``."""
+    """A source clause an answer cites as ``[n]``, once however many of its sentences the answer quotes.
+
+    ``quote`` (with ``quote_start``/``quote_end``) is the first sentence quoted; ``quotes`` all of them, in
+    the order the answer uses them. Each is a verbatim substring of ``text`` at those body offsets.
+    """
 
     n: int
     quote: str
     quote_start: int  # offset of the quote in the document body
     quote_end: int
+    quotes: list[Quote] = Field(default_factory=list)
 
 
 class AnswerSentence(BaseModel):
@@ -207,13 +225,29 @@ class AnswerSentence(BaseModel):
     verified: bool = True
 
 
+class AnswerPart(BaseModel):
+    """One side of a question over several places: its sentences (indexes into ``sentences``), or why none."""
+
+    name: str | None = None
+    answered: bool
+    sentences: list[int] = Field(default_factory=list)
+    reason: str | None = None
+
+
 class Answer(BaseModel):
-    """``POST /ask`` response: every sentence quotes a cited clause, or ``answerable`` is false."""
+    """``POST /ask`` response: every sentence quotes a cited clause, or ``answerable`` is false.
+
+    A refusal says why in ``refusal_reason`` (a place, law or year the collection lacks, or no passage
+    holding the answer); ``nearest`` then lists the closest clauses, which are not an answer.
+    """
 
     answer: str
     answerable: bool
     sentences: list[AnswerSentence] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
+    parts: list[AnswerPart] = Field(default_factory=list)
+    refusal_reason: str | None = None
+    note: str | None = None
     nearest: list[Hit] = Field(default_factory=list)
     answerer: str = "extractive"
     took_ms: float = 0.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from qa.index.collection import Index
-from qa.schemas import Answer, AnswerSentence, Citation, ClauseRef, Hit
+from qa.schemas import Answer, AnswerPart, AnswerSentence, Citation, ClauseRef, Hit, Quote
 
 REFUSAL_ZH = "现有文件库中没有找到能回答该问题的依据。"
 REFUSAL_EN = "The document collection holds no passage that answers this question."
@@ -29,8 +29,9 @@ def make_citation(n: int, hit: Hit, start: int, end: int) -> Citation:
         the citation, with the quote's offsets in the document body.
     """
     shared = {name: getattr(hit, name) for name in ClauseRef.model_fields}
-    return Citation(**shared, n=n, quote=hit.text[start:end], quote_start=hit.char_start + start,
-                    quote_end=hit.char_start + end)
+    quote = hit.text[start:end]
+    return Citation(**shared, n=n, quote=quote, quote_start=hit.char_start + start, quote_end=hit.char_start + end,
+                    quotes=[Quote(text=quote, start=hit.char_start + start, end=hit.char_start + end)])
 
 
 def citation_holds(citation: Citation, index: Index) -> bool:
@@ -45,10 +46,11 @@ def citation_holds(citation: Citation, index: Index) -> bool:
     """
     if citation.doc_id not in index.documents or not citation.quote.strip():
         return False
-    return (citation.char_start <= citation.quote_start <= citation.quote_end <= citation.char_end
-            and citation.quote in citation.text
-            and index.body_slice(citation.doc_id, citation.char_start, citation.char_end) == citation.text
-            and index.body_slice(citation.doc_id, citation.quote_start, citation.quote_end) == citation.quote)
+    quotes = citation.quotes or [Quote(text=citation.quote, start=citation.quote_start, end=citation.quote_end)]
+    if index.body_slice(citation.doc_id, citation.char_start, citation.char_end) != citation.text:
+        return False
+    return all(q.text.strip() and citation.char_start <= q.start <= q.end <= citation.char_end and q.text in citation.text
+               and index.body_slice(citation.doc_id, q.start, q.end) == q.text for q in quotes)
 
 
 class CitedAnswer:
@@ -78,11 +80,12 @@ class CitedAnswer:
         citation = make_citation(len(self.citations) + 1, hit, start, end)
         if not citation_holds(citation, self.index):
             return False
-        for existing in self.citations:  # the same quote cited twice gets one number
-            if (existing.clause_id, existing.quote_start, existing.quote_end) == \
-                    (citation.clause_id, citation.quote_start, citation.quote_end):
+        for existing in self.citations:  # one clause, one number, however many of its sentences are quoted
+            if existing.clause_id == citation.clause_id and existing.char_start == citation.char_start:
                 if any(s.text == text and s.citation == existing.n for s in self.sentences):
                     return True
+                if all((q.start, q.end) != (citation.quote_start, citation.quote_end) for q in existing.quotes):
+                    existing.quotes.append(citation.quotes[0])
                 self.sentences.append(AnswerSentence(text=text, citation=existing.n, verified=verified))
                 return True
         self.citations.append(citation)
@@ -92,15 +95,25 @@ class CitedAnswer:
     def __len__(self) -> int:
         return len(self.sentences)
 
-    def text(self) -> str:
+    def text(self, indexes: list[int] | None = None) -> str:
         """The answer: each sentence followed by its marker ``[n]``."""
         parts = []
-        for sentence in self.sentences:
+        for position, sentence in enumerate(self.sentences):
+            if indexes is not None and position not in indexes:
+                continue
             body = sentence.text.rstrip()
             end = _END.search(body)
             stop = end.group() if end else "。"
             parts.append(f"{body[:-1] if end else body}[{sentence.citation}]{stop}")
         return "".join(parts)
+
+    def text_by_part(self, parts: list[AnswerPart]) -> str:
+        """The answer of a question over several places: ``name：sentences`` per part, or the part's reason."""
+        lines = []
+        for part in parts:
+            body = self.text(part.sentences) if part.answered else (part.reason or "")
+            lines.append(f"{part.name}：{body}" if part.name else body)
+        return "\n".join(lines)
 
     def answer(self, nearest: list[Hit], answerer: str) -> Answer:
         """The ``Answer`` holding these sentences and citations."""
@@ -108,7 +121,10 @@ class CitedAnswer:
                       citations=list(self.citations), nearest=nearest, answerer=answerer)
 
 
-def refusal(nearest: list[Hit], english: bool = False, answerer: str = "extractive") -> Answer:
-    """The answer when the evidence is too weak: a plain statement and the nearest clauses."""
-    return Answer(answer=REFUSAL_EN if english else REFUSAL_ZH, answerable=False, nearest=nearest,
-                  answerer=answerer)
+def refusal(nearest: list[Hit], english: bool = False, answerer: str = "extractive",
+            reason: str | None = None) -> Answer:
+    """The answer when the collection holds no basis: why (a missing place, law or year, or no passage that
+    answers), and the nearest clauses, which are not an answer."""
+    generic = REFUSAL_EN if english else REFUSAL_ZH
+    text = reason or generic
+    return Answer(answer=text, answerable=False, nearest=nearest, answerer=answerer, refusal_reason=text)

@@ -1,103 +1,148 @@
-"""The default answerer: no model, every answer sentence is a verbatim quote of a retrieved clause.
+"""The default answerer: every answer sentence is a verbatim quote of a retrieved clause, or a refusal.
 
-1. Retrieve clauses with the hybrid searcher (plus one search per region the question names).
-2. Split each clause into sentences (``。；！？`` and line ends) and score every sentence:
-   ``coverage`` — the share of the question's content words (jieba tokens of ``Tokenizer``, question
-   words such as 具体/分别/有没有 dropped) found in the sentence, weighted by IDF over the index's
-   passages (single characters and words the index never uses weigh 0.3 ×); a region word also
-   counts when the clause's document belongs to that region — plus 0.3 × the same share over the
-   whole clause and its heading path, plus ±0.2 when the question asks for a figure (多少, 几, 目标,
-   how many…; ±0.3 for a share: 比例, 比重, 占比, 税率…; money questions want an amount in 元) and
-   the sentence has / lacks such a figure within a few characters of a question word, plus a
-   retrieval-rank bonus of 0.15 / (1 + rank).
-3. Answer with the best sentence (and up to two more scoring within 10 % of it), or — for questions
-   over several documents (如皋、涟水、南通…分别…; 其他地方怎么表述) — the best sentence of each
-   region named (in the question's order), or of each document scoring at least half the best.
-   A question that names regions is answered only from those regions' documents.
-4. Each sentence is added with ``CitedAnswer``, which verifies the quote against the document body.
+1. Scope (``scope``): a question about a place, law or year the collection does not hold is refused
+   with a sentence that names what is missing; the nearest clauses are still listed, as not an answer.
+2. Parts: a question over several places (太仓和如皋分别…, 比较…) is answered one place at a time from
+   that place's own documents; a place without documents is said to have no basis.
+3. Evidence: every sentence of the retrieved clauses is scored by ``AnswerModel`` from what the model
+   and the words say — the multilingual model's similarity of question and sentence (and clause), the
+   share of the question's content words the sentence and its clause hold (IDF-weighted), whether it
+   states the kind of figure asked for, its clause's rank — into the probability that it holds the
+   asked-for fact. Headings, bare 文号 lines and lead-ins (ending in ：) are never answers.
+4. The best sentence comes first; up to two more follow when nearly as likely. A part whose best
+   sentence is below the model's threshold is not answered; when no part is, the question is refused.
+5. ``CitedAnswer`` verifies each quote against the document body and gives each clause one number.
 
-Refusal. The evidence of a sentence is its ``coverage`` (sentence plus region words, without the
-clause context), × 0.4 when the question asks for a figure the sentence lacks (near a question word).
-The question is refused when no sentence (of the named regions) has evidence ≥ ``REFUSAL_THRESHOLD``.
-
-How the threshold was set: on the 30 dev questions (``seed_dev_qa.jsonl``, seed index) and 12
-unanswerable probes of our own (``tests/test_answers.py::UNANSWERABLE_PROBES``: topics absent from the
-seed documents, and near misses whose topic is there but not the figure asked for). Best-sentence
-evidence: the 29 answerable dev questions 0.40–1.00 (lowest: paraphrases such as 涟水…领导跟企业老板
-结对联系, whose words differ most from the clause); the 13 unanswerable ones 0.06–0.31 (highest:
-"What is the minimum wage in Lianshui?"; the dev question 太仓…贷款贴息的具体比例 scores 0.24: its
-clause names 贷款贴息 but states no ratio). ``REFUSAL_THRESHOLD`` = 0.37 is the middle of that gap
-rounded towards refusing, because a wrongful refusal still lists the nearest clauses while a wrongful
-answer misleads. The gap is narrow (0.31 / 0.40) and measured on five documents: re-check it with
-``tests/test_answers.py::test_threshold_separates_dev_questions`` after changing the scoring, and on a
-larger question set when one exists.
+The model's weights and threshold are fitted on the fit half of ``bench/data/dev_questions.jsonl`` by
+``bench/fit_answers.py`` (which reports the held-out half and the shared questions beside it) and
+shipped in ``data/answer_model.json``.
 """
-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
 
 from qa.answers.citations import CitedAnswer, refusal
 from qa.answers.question import Question, QuestionAnalyzer
-from qa.answers.text import (
-    containment,
-    figure_positions,
-    has_figure,
-    has_money,
-    has_percent,
-    normalise,
-    sentence_spans,
-)
+from qa.answers.scope import Scope, ScopeChecker
+from qa.answers.text import containment, figure_positions, has_figure, normalise, sentence_spans
 from qa.retrieval.searcher import Searcher
-from qa.schemas import Answer, Filters, Hit
+from qa.schemas import Answer, AnswerPart, Filters, Hit
 
-REFUSAL_THRESHOLD = 0.37
-CONTEXT_WEIGHT = 0.3
-FIGURE_BONUS = 0.2
-SHARE_BONUS = 0.3
-RANK_BONUS = 0.15
-FIGURE_BEFORE, FIGURE_AFTER = 12, 20  # how near a question word a figure must be, in characters
-MISSING_FIGURE_FACTOR = 0.4  # evidence kept by a sentence that lacks the figure the question asks for
-CLOSE_RATIO = 0.9  # further sentences of a single-document answer score within 10 % of the best
 MAX_SENTENCES = 3
 MAX_DOCUMENTS = 6
+CLOSE_RATIO = 0.5  # further sentences of a part must be at least half as likely as its best
+FIGURE_BEFORE, FIGURE_AFTER = 12, 20  # how near a question word a figure must be, in characters
+FEATURES = ("sem", "clause_sem", "lex", "ctx", "sem_gap", "lex_gap", "figure_near", "figure_absent", "rank", "short",
+            "english")
+PART_FEATURES = ("best", "margin", "best_sem", "best_clause_sem", "best_lex", "unknown", "english", "figure_absent")
+_DOC_NUMBER_ONLY = re.compile(r"^[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号$")
+_LEAD_IN = re.compile(r"[:：]\s*$")
+# a question over several places: "A和B分别…", "比较A与B", "A、B各自…" (the places side by side: Scope.joined)
+_SIDE_CUE = re.compile(r"分别|各自|比较|对比|相比|哪个|哪里更|\bcompare|\bboth\b|\brespectively\b", re.I)
+
+
+@dataclass
+class Logistic:
+    """A logistic model over named features.
+
+    Args:
+        weights: feature → weight.
+        bias: intercept.
+    """
+
+    weights: dict[str, float]
+    bias: float
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        return float(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
+
+
+@dataclass
+class AnswerModel:
+    """Which sentence holds the asked-for fact (``sentence``), and whether a part has an answer at all
+    (``answerable``, over the part's best sentences, with its ``threshold``).
+
+    Args:
+        sentence: over ``FEATURES``.
+        answerable: over ``PART_FEATURES``.
+        threshold: least ``answerable`` probability for a part to be answered.
+        provenance: how the numbers were fitted.
+    """
+
+    sentence: Logistic
+    answerable: Logistic
+    threshold: float
+    provenance: dict = field(default_factory=dict)
+
+    @classmethod
+    def shipped(cls) -> AnswerModel:
+        return cls.from_dict(json.loads(resources.files("qa.answers").joinpath("data", "answer_model.json")
+                                        .read_text("utf-8")))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AnswerModel:
+        return cls(sentence=Logistic(**data["sentence"]), answerable=Logistic(**data["answerable"]),
+                   threshold=data["threshold"], provenance=data.get("provenance", {}))
+
+    def to_dict(self) -> dict:
+        return {"sentence": {"weights": self.sentence.weights, "bias": self.sentence.bias},
+                "answerable": {"weights": self.answerable.weights, "bias": self.answerable.bias},
+                "threshold": self.threshold, "provenance": self.provenance}
+
+
+def part_features(question: Question, candidates: list[Candidate]) -> dict[str, float]:
+    """What the answerability model sees of a part: its best sentences and what the question names."""
+    if not candidates:
+        return dict.fromkeys(PART_FEATURES, 0.0)
+    best = candidates[0]
+    second = candidates[1].probability if len(candidates) > 1 else 0.0
+    return {"best": best.probability, "margin": best.probability - second,
+            "best_sem": max(c.features["sem"] for c in candidates),
+            "best_clause_sem": max(c.features["clause_sem"] for c in candidates),
+            "best_lex": max(c.features["lex"] for c in candidates), "unknown": question.unknown,
+            "english": 1.0 if question.english else 0.0,
+            "figure_absent": best.features["figure_absent"]}
 
 
 @dataclass
 class Candidate:
-    """One sentence of a retrieved clause, scored against the question.
+    """One sentence of a retrieved clause and how likely it holds the answer.
 
     Args:
         hit: the clause.
         rank: the clause's retrieval rank (0 = best).
         start, end: the sentence's offsets in ``hit.text``.
-        coverage: IDF-weighted share of the question's words in the sentence.
-        context: the same share over the clause text and its heading path.
-        figure: the sentence states a quantity.
-        share: the sentence states a share (percentage).
-        money: the sentence states an amount of money.
-        figure_near: the sentence states the kind of figure the question asks for next to one of its words.
-        evidence: the refusal signal (see the module docstring).
-        score: the ranking score.
+        features: the model's inputs.
+        probability: the model's output.
     """
 
     hit: Hit
     rank: int
     start: int
     end: int
-    coverage: float
-    context: float
-    figure: bool
-    share: bool
-    money: bool
-    figure_near: bool = False
-    evidence: float = 0.0
-    score: float = 0.0
+    features: dict[str, float]
+    probability: float = 0.0
 
     @property
     def text(self) -> str:
         return self.hit.text[self.start:self.end]
+
+
+@dataclass
+class Part:
+    """One side of a question: its name (a place), the documents it may be answered from, or why none."""
+
+    name: str | None
+    regions: list[str] | None = None
+    missing: str | None = None
 
 
 class ExtractiveAnswerer:
@@ -105,15 +150,18 @@ class ExtractiveAnswerer:
 
     Args:
         searcher: the searcher over the loaded index.
-        threshold: the evidence below which a question is refused.
+        model: the evidence model (the shipped one by default).
     """
 
     name = "extractive"
 
-    def __init__(self, searcher: Searcher, threshold: float = REFUSAL_THRESHOLD):
+    def __init__(self, searcher: Searcher, model: AnswerModel | None = None):
         self.searcher = searcher
-        self.threshold = threshold
-        self.analyzer = QuestionAnalyzer(searcher.index)
+        self.model = model or AnswerModel.shipped()
+        index = searcher.index
+        self.analyzer = QuestionAnalyzer(index)
+        self.scope = ScopeChecker(index.metas, mentioned=index.mentions)
+        self._sentence_cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
 
     # -- the answer ------------------------------------------------------------------------------
     def answer(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
@@ -121,123 +169,231 @@ class ExtractiveAnswerer:
 
         Args:
             question: the question.
-            k: clauses listed as ``nearest`` (and the least the answer is drawn from).
+            k: clauses listed as ``nearest``.
             filters: restrictions on the documents that may answer.
 
         Returns:
-            a cited answer, or a refusal listing the nearest clauses.
+            a cited answer (per part, for questions over several places), or a refusal with its reason and
+            the nearest clauses.
         """
         analysed = self.analyzer.analyse(question)
-        ranked, nearest = self.retrieve(analysed, k, filters)
-        chosen = self.choose(analysed, self.candidates(analysed, ranked))
-        if not chosen:
-            return refusal(nearest, english=analysed.english)
+        scope = self.scope.check(question)
+        nearest = self.searcher.search(question, k=k, mode="hybrid", filters=filters)
+        reason = self._scope_reason(scope, analysed)
+        if reason:
+            return refusal(nearest, english=analysed.english, reason=reason)
+        parts = self.parts(analysed, scope)
         cited = CitedAnswer(self.searcher.index)
-        for candidate in chosen:
-            cited.add(candidate.text, candidate.hit, candidate.start, candidate.end)
-        if not len(cited):
-            return refusal(nearest, english=analysed.english)
-        return cited.answer(nearest, self.name)
-
-    def retrieve(self, question: Question, k: int, filters: Filters | None
-                 ) -> tuple[list[tuple[int, Hit]], list[Hit]]:
-        """Clauses to draw the answer from, and the ``k`` nearest to show.
-
-        Returns:
-            ((rank, clause) pairs, best first — a clause found by a region's own search keeps its rank
-            there — and the top ``k`` of the plain search).
-        """
-        depth = max(k, 15 if question.several else 8)
-        hits = self.searcher.search(question.text, k=depth, mode="hybrid", filters=filters)
-        nearest = hits[:k]
-        ranked: dict[str, tuple[int, Hit]] = {h.clause_id: (rank, h) for rank, h in enumerate(hits)}
-        for region in question.regions:
-            if filters and filters.region and region not in filters.region:
+        answer_parts: list[AnswerPart] = []
+        query_vector = self._query_vector(question)
+        for part in parts:
+            if part.missing:
+                answer_parts.append(AnswerPart(name=part.name, answered=False, reason=part.missing))
                 continue
-            scoped = (filters or Filters()).model_copy(update={"region": [region]})
-            for rank, hit in enumerate(self.searcher.search(question.text, k=5, mode="hybrid", filters=scoped)):
-                if hit.clause_id not in ranked or ranked[hit.clause_id][0] > rank:
-                    ranked[hit.clause_id] = (rank, hit)
-        return sorted(ranked.values(), key=lambda item: item[0]), nearest
+            chosen = self.choose(analysed, self.candidates(analysed, self.retrieve(analysed, part, filters),
+                                                           query_vector))
+            first = len(cited.sentences)
+            for candidate in chosen:
+                cited.add(candidate.text, candidate.hit, candidate.start, candidate.end)
+            answered = len(cited.sentences) > first
+            answer_parts.append(AnswerPart(
+                name=part.name, answered=answered, sentences=list(range(first, len(cited.sentences))),
+                reason=None if answered else _no_basis(part.name, analysed.english)))
+        if not len(cited):
+            reason = next((p.reason for p in answer_parts if p.reason and p.name), None) if len(parts) > 1 else None
+            return refusal(nearest, english=analysed.english, reason=reason)
+        result = cited.answer(nearest, self.name)
+        if len(parts) > 1:
+            result.parts = answer_parts
+            result.answer = cited.text_by_part(answer_parts)
+        if analysed.english:
+            result.note = "The quoted passages are in Chinese, as the documents state them."
+        return result
+
+    def _scope_reason(self, scope: Scope, question: Question) -> str | None:
+        if not scope.outside:
+            return None
+        if scope.places and scope.covered_places and scope.years and scope.missing_years:
+            ends = [m.period_end or max(m.years, default=0) for m in self.searcher.index.metas
+                    if m.region in self._regions_of(scope.covered_places)]
+            last = max((e for e in ends if e), default=None)
+            places = "、".join(scope.covered_places)
+            years = "、".join(f"{y}年" for y in scope.missing_years)
+            if question.english:
+                return f"The documents of {places} do not cover {years}" + (f" (they end in {last})." if last else ".")
+            return f"文件库中{places}的文件没有涉及{years}" + (f"（只到{last}年）。" if last else "。")
+        return scope.reason(english=question.english)
+
+    def _regions_of(self, places: list[str]) -> list[str]:
+        regions = {m.region for m in self.searcher.index.metas if m.region}
+        wanted = []
+        for place in places:
+            divisions = self.scope.gazetteer.by_name.get(place, [])
+            for region in regions:
+                for division in self.scope.gazetteer.lookup(region):
+                    if any(d.code == division.code or d.contains(division) or division.contains(d) for d in divisions):
+                        wanted.append(region)
+        return sorted(set(wanted))
+
+    # -- parts -------------------------------------------------------------------------------------
+    def parts(self, question: Question, scope: Scope) -> list[Part]:
+        """The sides of the question: one part, or one per named place for questions over several."""
+        places = [canonical for _, canonical, _ in scope.places]
+        several_places = len(dict.fromkeys(places)) >= 2 and (scope.joined or bool(_SIDE_CUE.search(question.text)))
+        if not several_places:
+            regions = self._regions_of(scope.covered_places) if scope.covered_places else None
+            return [Part(name=None, regions=regions or None)]
+        parts = []
+        for _, canonical, covered in scope.places:
+            if any(p.name == canonical for p in parts):
+                continue
+            if covered:
+                parts.append(Part(name=canonical, regions=self._regions_of([canonical])))
+            else:
+                parts.append(Part(name=canonical, missing=_missing_place(canonical, question.english)))
+        return parts
+
+    def retrieve(self, question: Question, part: Part, filters: Filters | None) -> list[tuple[int, Hit]]:
+        """(rank, clause) pairs to draw a part's answer from."""
+        scoped = filters
+        if part.regions:
+            wanted = part.regions if not (filters and filters.region) else \
+                [r for r in part.regions if r in filters.region]
+            scoped = (filters or Filters()).model_copy(update={"region": wanted or part.regions})
+        depth = 15 if question.several and part.name is None else 8
+        hits = self.searcher.search(question.text, k=depth, mode="hybrid", filters=scoped)
+        return list(enumerate(hits))
 
     # -- scoring ---------------------------------------------------------------------------------
-    def candidates(self, question: Question, ranked: list[tuple[int, Hit]]) -> list[Candidate]:
-        """Every sentence of the ranked clauses, scored; best first."""
+    def candidates(self, question: Question, ranked: list[tuple[int, Hit]], query_vector: np.ndarray | None
+                   ) -> list[Candidate]:
+        """Every sentence of the ranked clauses, scored; most likely first."""
+        sentence_vectors = self._sentence_vectors([h for _, h in ranked]) if query_vector is not None else {}
+        clause_sims = self._clause_similarities([h for _, h in ranked], query_vector)
         found: list[Candidate] = []
         for rank, hit in ranked:
             region = normalise(hit.region or "")
-            context_text = normalise(" ".join(hit.heading_path) + " " + hit.text)
-            context = self._coverage(question, context_text, region)
-            title = normalise(hit.doc_title)
+            context = _coverage(question, normalise(" ".join(hit.heading_path) + " " + hit.text), region)
             for start, end in sentence_spans(hit.text):
                 sentence = hit.text[start:end]
+                if _not_an_answer(sentence, hit):
+                    continue
                 covered = normalise(sentence)
                 if question.doc_number and hit.doc_number and hit.doc_number in sentence:
-                    covered += " " + title  # the document's own 文号 answers for the document's title
-                candidate = Candidate(hit=hit, rank=rank, start=start, end=end,
-                                      coverage=self._coverage(question, covered, region), context=context,
-                                      figure=has_figure(sentence), share=has_percent(sentence),
-                                      money=has_money(sentence))
-                if question.figure is not None:
-                    candidate.figure_near = _figure_near(question, sentence)
-                self._score(question, candidate)
-                found.append(candidate)
-        found.sort(key=lambda c: (-c.score, c.rank, c.start))
+                    covered += " " + normalise(hit.doc_title)
+                vector = sentence_vectors.get((hit.passage_id, start))
+                features = {
+                    "sem": float(vector @ query_vector) if vector is not None else clause_sims.get(hit.passage_id, 0.0),
+                    "clause_sem": clause_sims.get(hit.passage_id, 0.0),
+                    "lex": _coverage(question, covered, region),
+                    "ctx": context,
+                    "figure_near": 0.0, "figure_absent": 0.0,
+                    "rank": 1.0 / (1 + rank),
+                    "short": 1.0 if len(sentence) < 12 else 0.0,
+                    "english": 1.0 if question.english else 0.0,
+                }
+                if question.figure is not None:  # the kind of figure asked for, next to the question's words
+                    near = _figure_near(question, sentence) or (question.english and has_figure(sentence))
+                    features["figure_near"] = 1.0 if near else 0.0
+                    features["figure_absent"] = 0.0 if near else 1.0
+                found.append(Candidate(hit=hit, rank=rank, start=start, end=end, features=features))
+        if found:  # how each sentence compares with the part's best, whatever the question's own level
+            top_sem = max(c.features["sem"] for c in found)
+            top_lex = max(c.features["lex"] for c in found)
+            for candidate in found:
+                candidate.features["sem_gap"] = candidate.features["sem"] - top_sem
+                candidate.features["lex_gap"] = candidate.features["lex"] - top_lex
+                candidate.probability = self.model.sentence.probability(candidate.features)
+        found.sort(key=lambda c: (-c.probability, c.rank, c.start))
         return found
 
-    @staticmethod
-    def _coverage(question: Question, text: str, region: str) -> float:
-        if not question.weight:
-            return 0.0
-        covered = sum(weight for term, weight in question.terms.items() if term in text or (region and term in region))
-        return covered / question.weight
+    def answerable(self, question: Question, candidates: list[Candidate]) -> float:
+        """The probability that the part these candidates belong to has an answer among them."""
+        return self.model.answerable.probability(part_features(question, candidates))
 
-    @staticmethod
-    def _score(question: Question, candidate: Candidate) -> None:
-        evidence = candidate.coverage
-        bonus = 0.0
-        if question.figure is not None:
-            present = candidate.figure_near
-            weight = SHARE_BONUS if question.figure == "share" else FIGURE_BONUS
-            bonus = weight if present else -weight
-            evidence *= 1.0 if present else MISSING_FIGURE_FACTOR
-        candidate.evidence = evidence
-        candidate.score = (candidate.coverage + CONTEXT_WEIGHT * candidate.context + bonus
-                           + RANK_BONUS / (1 + candidate.rank))
-
-    # -- choosing --------------------------------------------------------------------------------
     def choose(self, question: Question, candidates: list[Candidate]) -> list[Candidate]:
-        """The sentences that make the answer; empty when the evidence is too weak."""
-        strong = [c for c in candidates if c.evidence >= self.threshold]
-        if question.regions:  # a question about 南通 is not answered from 涟水's documents
-            strong = [c for c in strong if c.hit.region in question.regions]
-        if not strong:
+        """The sentences of one part: the best, and up to two more nearly as likely; none when the part looks
+        unanswerable."""
+        if not candidates or self.answerable(question, candidates) < self.model.threshold:
             return []
-        if question.several:
-            return self._across_documents(question, strong)
+        strong = [c for c in candidates if c.probability >= CLOSE_RATIO * candidates[0].probability]
+        if question.several and not question.regions:
+            by_doc: dict[str, Candidate] = {}
+            for candidate in strong:  # precedent wording: the best sentence of each document
+                by_doc.setdefault(candidate.hit.doc_id, candidate)
+            return list(by_doc.values())[:MAX_DOCUMENTS]
         best = strong[0]
         chosen = [best]
         for candidate in strong[1:]:
-            if len(chosen) == MAX_SENTENCES or candidate.score < CLOSE_RATIO * best.score:
+            if len(chosen) == MAX_SENTENCES or candidate.probability < CLOSE_RATIO * best.probability:
                 break
             if not any(_overlaps(candidate, c) for c in chosen):
                 chosen.append(candidate)
         return chosen
 
-    def _across_documents(self, question: Question, strong: list[Candidate]) -> list[Candidate]:
-        """The best sentence of each named region (in the question's order), else of each document."""
-        if question.regions:
-            by_region: dict[str, Candidate] = {}
-            for candidate in strong:
-                if candidate.hit.region in question.regions:
-                    by_region.setdefault(candidate.hit.region, candidate)
-            return [by_region[r] for r in question.regions if r in by_region]
-        by_doc: dict[str, Candidate] = {}
-        for candidate in strong:
-            by_doc.setdefault(candidate.hit.doc_id, candidate)
-        best = strong[0].score
-        chosen = [c for c in by_doc.values() if c.score >= 0.5 * best]
-        return chosen[:MAX_DOCUMENTS]
+    # -- vectors -----------------------------------------------------------------------------------
+    def _query_vector(self, question: str) -> np.ndarray | None:
+        embedder = self.searcher.embedder
+        return self.searcher.query_vector(question) if embedder is not None else None
+
+    def _clause_similarities(self, hits: list[Hit], query_vector: np.ndarray | None) -> dict[str, float]:
+        dense = self.searcher.index.dense
+        if query_vector is None or dense is None:
+            return {}
+        rows = [self.searcher.index.row_of_passage(h.passage_id) for h in hits]
+        known = [(h, r) for h, r in zip(hits, rows, strict=True) if r is not None]
+        if not known:
+            return {}
+        vectors = dense.vectors_of(np.array([r for _, r in known], dtype=np.int64))
+        return {h.passage_id: float(v @ query_vector) for (h, _), v in zip(known, vectors, strict=True)}
+
+    def _sentence_vectors(self, hits: list[Hit]) -> dict[tuple[str, int], np.ndarray]:
+        """Vectors of the hits' sentences (offsets into ``hit.text``): stored ones, else encoded now and cached."""
+        index = self.searcher.index
+        found: dict[tuple[str, int], np.ndarray] = {}
+        pid_of = {}
+        for hit in hits:
+            row = index.row_of_passage(hit.passage_id)
+            if row is not None and hit.char_start == index.clause_rows([row])[0].char_start:
+                pid_of[hit.passage_id] = int(index.rows.pids[row])
+        stored = index.catalog.sentences(pid_of.values()) if index.catalog is not None and pid_of else {}
+        missing: list[tuple[str, int, str]] = []
+        for hit in hits:
+            pid = pid_of.get(hit.passage_id)
+            rows = {start: vector for start, _, vector in stored.get(pid, [])} if pid is not None else {}
+            for start, end in sentence_spans(hit.text):
+                if start in rows and pid is not None and end <= len(hit.text):
+                    found[(hit.passage_id, start)] = rows[start]
+                elif (pid or -1, start) in self._sentence_cache:
+                    found[(hit.passage_id, start)] = self._sentence_cache[(pid or -1, start)]
+                else:
+                    missing.append((hit.passage_id, start, hit.text[start:end]))
+        if missing and self.searcher.embedder is not None:
+            vectors = self.searcher.embedder.encode_passages([text for _, _, text in missing])
+            for (passage_id, start, _), vector in zip(missing, vectors, strict=True):
+                found[(passage_id, start)] = vector
+                key = (pid_of.get(passage_id, -1), start)
+                if key[0] != -1:
+                    self._sentence_cache[key] = vector
+            while len(self._sentence_cache) > 4096:
+                self._sentence_cache.popitem(last=False)
+        return found
+
+
+def _coverage(question: Question, text: str, region: str) -> float:
+    if not question.weight:
+        return 0.0
+    covered = sum(weight for term, weight in question.terms.items() if term in text or (region and term in region))
+    return covered / question.weight
+
+
+def _not_an_answer(sentence: str, hit: Hit) -> bool:
+    """Headings, a document's bare 文号 and lead-ins to a list are never quoted as answers."""
+    stripped = sentence.strip()
+    if _DOC_NUMBER_ONLY.match(stripped) or _LEAD_IN.search(stripped):
+        return True
+    heading = (hit.heading_path[-1] if hit.heading_path else "") if hit.label is None else ""
+    return bool(heading) and stripped in heading
 
 
 def _figure_near(question: Question, sentence: str) -> bool:
@@ -259,3 +415,13 @@ def _figure_near(question: Question, sentence: str) -> bool:
 def _overlaps(a: Candidate, b: Candidate) -> bool:
     """The same words twice: one sentence inside the other, or most of its bigrams shared."""
     return a.text in b.text or b.text in a.text or containment(a.text, b.text) >= 0.8
+
+
+def _missing_place(place: str, english: bool) -> str:
+    return f"The collection holds no documents of {place}." if english else f"文件库中没有{place}的文件。"
+
+
+def _no_basis(place: str | None, english: bool) -> str:
+    if english:
+        return f"No passage of the documents of {place} answers this." if place else "No passage answers this."
+    return f"{place}的文件中没有找到依据。" if place else "没有找到依据。"

@@ -50,6 +50,8 @@ class Question:
         regions: regions named in the question, as the index spells them (``南通市``).
         several: the answer quotes several documents (分别, 其他地方怎么表述…).
         english: the question is written in English.
+        unknown: share of the question's content words (by IDF, two characters or more) the collection never
+            uses — a question about things no document mentions.
     """
 
     text: str
@@ -59,6 +61,7 @@ class Question:
     regions: list[str] = field(default_factory=list)
     several: bool = False
     english: bool = False
+    unknown: float = 0.0
 
     @property
     def weight(self) -> float:
@@ -102,6 +105,7 @@ class QuestionAnalyzer:
         english = bool(_LATIN.search(text)) and len(_CJK.findall(text)) < 2
         rewritten = text
         terms: dict[str, float] = {}
+        unknown = total = 0.0
         for token in self.tokenizer(rewritten):
             if token in QUESTION_WORDS or token in terms:
                 continue
@@ -109,7 +113,11 @@ class QuestionAnalyzer:
             weight = self.idf(token)
             if len(token) == 1:
                 weight *= SINGLE_CHAR_WEIGHT
+            if len(token) > 1 and not token.isascii():
+                total += weight
             if self._df(token) == 0:
+                if len(token) > 1 and not token.isascii():
+                    unknown += weight
                 # a word the index never uses cannot be matched by wording: it weighs less, not most
                 weight *= UNKNOWN_WEIGHT
             terms[token] = weight
@@ -127,7 +135,8 @@ class QuestionAnalyzer:
         elif _WANTS_FIGURE.search(text):
             figure = "money" if _WANTS_MONEY.search(text) else "any"
         return Question(text=text, terms=terms, figure=figure, doc_number=bool(_WANTS_DOC_NUMBER.search(text)),
-                        regions=regions, several=several, english=english)
+                        regions=regions, several=several, english=english,
+                        unknown=unknown / total if total else 0.0)
 
 
 def _short_region(region: str) -> str:

@@ -9,10 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SENTENCE = re.compile(r"[^。；！？!?;\n]+")
-# Leading list labels and bullets are not part of the wording a quote stands for.
-_LEADING = re.compile(r"^(?:[\s\u3000]|[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]|[①-⑳]|[-•·*#]+)+")
-_TRAILING = re.compile(r"[\s\u3000,，、:：]+$")
+from qa.clauses.sentences import sentence_spans  # noqa: F401  (re-exported for the answerers)
+
 _WORDISH = re.compile(r"[\w\u4e00-\u9fff]")
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
 _UNIT = r"(?:%|％|‰|个百分点|倍|亿元|万元|元|亿|万|千|百|家|名|人|个|项|所|件|条|座|套|台|次|篇|平方米|亩|公里|吨|户|批)"
@@ -28,31 +26,6 @@ _SPACE = re.compile(r"\s+")
 def normalise(text: str) -> str:
     """NFKC (full-width → half-width) and lower case; lengths can change, so never use it for offsets."""
     return unicodedata.normalize("NFKC", text).lower()
-
-
-def sentence_spans(text: str, min_chars: int = 4) -> list[tuple[int, int]]:
-    """Sentences of ``text`` as ``(start, end)`` offsets, terminators and list labels left out.
-
-    Args:
-        text: a clause's text.
-        min_chars: sentences with fewer word characters are dropped (stray labels, headings like ``一、``).
-
-    Returns:
-        spans in text order; ``text[start:end]`` is the sentence.
-    """
-    spans = []
-    for match in _SENTENCE.finditer(text):
-        start, end = match.span()
-        piece = match.group()
-        lead = _LEADING.match(piece)
-        if lead:
-            start += lead.end()
-        trail = _TRAILING.search(text[start:end])
-        if trail:
-            end = start + trail.start()
-        if end > start and len(_WORDISH.findall(text[start:end])) >= min_chars:
-            spans.append((start, end))
-    return spans
 
 
 def figure_positions(text: str, kind: str = "any") -> list[int]:

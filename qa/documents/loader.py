@@ -8,7 +8,14 @@ from pathlib import Path
 
 from qa.clauses.parser import MAX_CLAUSE_CHARS, RawClause, parse_clauses
 from qa.documents.cleaning import clean
-from qa.documents.metadata import extract, iso_date, normalise_doc_number, region_of
+from qa.documents.metadata import (
+    extract,
+    iso_date,
+    normalise_doc_number,
+    plan_period,
+    region_of,
+    years_mentioned,
+)
 from qa.documents.readers import SUPPORTED, DocumentError, file_format, read_text
 from qa.schemas import Clause, Document, DocumentMeta
 
@@ -88,6 +95,8 @@ def load_document(path: Path, max_chars: int = MAX_CLAUSE_CHARS, data: bytes | N
     )
     if overrides:
         meta = _apply_overrides(meta, overrides)
+    meta.period_start, meta.period_end = plan_period(meta.title)
+    meta.years = years_mentioned(body)
     raw = parse_clauses(body, split_before=(split_before,) if split_before is not None else (), max_chars=max_chars)
     clauses = build_clauses(meta, body, raw)
     meta.clause_count = len({c.clause_id for c in clauses})

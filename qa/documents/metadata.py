@@ -35,6 +35,24 @@ class Extracted:
     plan_title_offset: int | None
 
 
+_PERIOD = re.compile(r"((?:19|20)\d{2})\s*年?\s*[—–\-－~～至到]\s*((?:19|20)\d{2})\s*年?")
+_YEAR_MENTION = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+
+
+def plan_period(title: str) -> tuple[int | None, int | None]:
+    """The period a title names: ``…三年行动方案(2023—2025年)`` → (2023, 2025); (None, None) if none."""
+    m = _PERIOD.search(title)
+    if not m:
+        return None, None
+    start, end = int(m.group(1)), int(m.group(2))
+    return (start, end) if start <= end else (None, None)
+
+
+def years_mentioned(text: str) -> list[int]:
+    """The years a text speaks of (``2025年``), ascending."""
+    return sorted({int(y) for y in _YEAR_MENTION.findall(text)})
+
+
 def normalise_doc_number(text: str) -> str | None:
     """``涟政办发[2024]7号`` / ``(2024)`` / ``［2024］`` → ``涟政办发〔2024〕7号``; None if no 文号 in ``text``."""
     m = DOC_NUMBER.search(text)

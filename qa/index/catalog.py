@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS segments(
     seg INTEGER PRIMARY KEY, kind TEXT NOT NULL, rows INTEGER NOT NULL, vector_kind INTEGER NOT NULL DEFAULT 0,
     commit_no INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS commits(commit_no INTEGER PRIMARY KEY, at TEXT NOT NULL, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sentences(
+    pid INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, kind INTEGER NOT NULL, vector BLOB NOT NULL,
+    PRIMARY KEY (pid, start));
 """
 
 
@@ -221,6 +224,7 @@ class Catalog:
 
     def drop_document(self, doc_id: str) -> bool:
         """Delete a document and its passages (their postings and vectors become tombstones)."""
+        self.db.execute("DELETE FROM sentences WHERE pid IN (SELECT pid FROM passages WHERE doc_id = ?)", (doc_id,))
         self.db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
         return self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
 
@@ -230,6 +234,25 @@ class Catalog:
 
     def drop_segments(self, segs: Iterable[int]) -> None:
         self.db.executemany("DELETE FROM segments WHERE seg = ?", [(s,) for s in segs])
+
+    def put_sentences(self, rows: Iterable[tuple[int, int, int, np.ndarray]], kind: int) -> None:
+        """Store sentence vectors (pid, start, end, unit vector as float16), replacing older ones."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO sentences(pid, start, end, kind, vector) VALUES (?, ?, ?, ?, ?)",
+            [(int(pid), int(start), int(end), kind, np.asarray(vector, dtype=np.float16).tobytes())
+             for pid, start, end, vector in rows])
+
+    def sentences(self, pids: Iterable[int]) -> dict[int, list[tuple[int, int, np.ndarray]]]:
+        """Stored sentence vectors by pid: [(start, end, float32 vector)] in text order."""
+        wanted = [int(p) for p in pids]
+        found: dict[int, list[tuple[int, int, np.ndarray]]] = {}
+        for first in range(0, len(wanted), 900):
+            chunk = wanted[first:first + 900]
+            query = f"SELECT pid, start, end, vector FROM sentences WHERE pid IN ({','.join('?' * len(chunk))}) " \
+                    "ORDER BY pid, start"
+            for pid, start, end, blob in self.db.execute(query, chunk):
+                found.setdefault(pid, []).append((start, end, np.frombuffer(blob, dtype=np.float16).astype(np.float32)))
+        return found
 
     def set_dense(self, pids: Iterable[int], kind: int) -> None:
         self.db.executemany("UPDATE passages SET dense = ? WHERE pid = ?", [(kind, int(p)) for p in pids])

@@ -201,6 +201,13 @@ class Index:
                                         (start + 1, max(end - start, 0), doc_id)).fetchone()
         return found[0] if found else ""
 
+    def mentions(self, text: str) -> bool:
+        """Whether any document's body contains ``text`` verbatim."""
+        if self.catalog is None or not text:
+            return False
+        return self.catalog.db.execute("SELECT 1 FROM documents WHERE instr(body, ?) > 0 LIMIT 1",
+                                       (text,)).fetchone() is not None
+
     def clause_span(self, clause_id: str) -> tuple[int, int]:
         """(first char_start, last char_end) over the parts of a clause."""
         assert self.catalog is not None

@@ -22,6 +22,7 @@ from qa.embed.base import Embedder
 from qa.embed.student import StudentEmbedder, train_student
 from qa.index.catalog import VECTOR_STUDENT, VECTOR_TEACHER, Catalog
 from qa.index.collection import passage_text
+from qa.index.sentence_vectors import sentence_rows
 from qa.index.writer import IndexWriter, write_lock
 from qa.schemas import Clause
 
@@ -44,16 +45,18 @@ class JobReport:
     student: dict | None = None
 
 
-def _texts(catalog: Catalog, rows: list[tuple[int, str, str]]) -> tuple[np.ndarray, list[str]]:
+def _texts(catalog: Catalog, rows: list[tuple[int, str, str]]) -> tuple[np.ndarray, list[str], list[Clause]]:
     titles: dict[str, str] = {}
-    texts = []
+    texts, clauses = [], []
     for _, doc_id, clause_json in rows:
         if doc_id not in titles:
             meta = catalog.db.execute("SELECT json_extract(meta, '$.title') FROM documents WHERE doc_id = ?",
                                       (doc_id,)).fetchone()
             titles[doc_id] = meta[0] if meta else ""
-        texts.append(passage_text(titles[doc_id], Clause.model_validate_json(clause_json)))
-    return np.array([r[0] for r in rows], dtype=np.int64), texts
+        clause = Clause.model_validate_json(clause_json)
+        clauses.append(clause)
+        texts.append(passage_text(titles[doc_id], clause))
+    return np.array([r[0] for r in rows], dtype=np.int64), texts, clauses
 
 
 def student_for(root: Path, embedder: Embedder) -> StudentEmbedder | None:
@@ -86,7 +89,7 @@ def cover_with_student(root: Path, embedder: Embedder, progress: Progress | None
             if not rows:
                 return report
             student = student_for(root, embedder)
-            pids, texts = _texts(catalog, rows)
+            pids, texts, clauses = _texts(catalog, rows)
             if student is None:
                 rng = np.random.default_rng(seed)
                 chosen = np.sort(rng.choice(len(rows), size=min(sample, len(rows)), replace=False))
@@ -94,7 +97,9 @@ def cover_with_student(root: Path, embedder: Embedder, progress: Progress | None
                     progress(f"encoding a sample of {len(chosen)} passages with {embedder.name} to fit the student")
                 sample_texts = [texts[i] for i in chosen]
                 sample_vectors = _encode(embedder, sample_texts, progress)
-                writer.add_vectors(pids[chosen], sample_vectors, VECTOR_TEACHER, note="embed sample")
+                writer.add_vectors(pids[chosen], sample_vectors, VECTOR_TEACHER, note="embed sample",
+                                   sentences=sentence_rows(pids[chosen], [clauses[i] for i in chosen],
+                                                           embedder.encode_passages))
                 report.embedded += len(chosen)
                 name = f"{MODELS}/student-{embedder.fingerprint[:12]}"
                 student = train_student(embedder.model, sample_texts, sample_vectors, texts, root / name,
@@ -109,7 +114,9 @@ def cover_with_student(root: Path, embedder: Embedder, progress: Progress | None
                 rest = np.arange(len(rows))
             if len(rest):
                 vectors = student.encode_passages([texts[i] for i in rest])
-                writer.add_vectors(pids[rest], vectors, VECTOR_STUDENT, note="student vectors")
+                writer.add_vectors(pids[rest], vectors, VECTOR_STUDENT, note="student vectors",
+                                   sentences=sentence_rows(pids[rest], [clauses[i] for i in rest],
+                                                           student.encode_passages))
                 report.student_encoded = len(rest)
             writer.merge()
             report.remaining = catalog.counts()["passages"] - catalog.counts()["teacher_vectors"]
@@ -174,12 +181,13 @@ def run(root: Path, embedder: Embedder, batch: int = BATCH, progress: Progress |
             rows = catalog.without_teacher(batch)
             if not rows:
                 break
-            pids, texts = _texts(catalog, rows)
+            pids, texts, clauses = _texts(catalog, rows)
             vectors = embedder.encode_passages(texts)
+            sentences = sentence_rows(pids, clauses, embedder.encode_passages)
             with write_lock(root, timeout=lock_timeout, progress=progress):
                 writer = IndexWriter(root)
                 try:
-                    report.embedded += writer.add_vectors(pids, vectors, VECTOR_TEACHER)
+                    report.embedded += writer.add_vectors(pids, vectors, VECTOR_TEACHER, sentences=sentences)
                     if len(writer.catalog.segments("vector")) > 16:
                         writer.merge()
                 finally:

@@ -25,6 +25,7 @@ import numpy as np
 from qa.index import postings, vectors
 from qa.index.catalog import VECTOR_NONE, VECTOR_TEACHER, Catalog, SegmentRecord
 from qa.index.collection import SEGMENTS, Index, check_format, segment_folder
+from qa.index.sentence_vectors import SentenceRows, sentence_rows
 from qa.schemas import Document
 
 log = logging.getLogger("qa.index")
@@ -137,7 +138,8 @@ class IndexWriter:
     # -- commits -----------------------------------------------------------------------------------
     def commit(self, batches: Iterable[list[PreparedDocument]], removals: Iterable[str] = (),
                encode: Callable[[list[str]], tuple[np.ndarray, int]] | None = None,
-               embedder_info: dict | None = None, note: str = "ingest") -> CommitResult:
+               embedder_info: dict | None = None, note: str = "ingest",
+               encode_sentences: Callable[[list[str]], np.ndarray] | None = None) -> CommitResult:
         """Add or replace the documents of ``batches`` and delete ``removals``, as one commit.
 
         Each batch is written as its own segments as it arrives (so memory holds one batch), and the
@@ -147,6 +149,7 @@ class IndexWriter:
             batches: prepared documents, in batches; a known doc_id replaces the stored document.
             removals: doc_ids to delete.
             encode: passage texts → (unit vectors, vector kind); None keeps the commit lexical-only.
+            encode_sentences: sentence texts → unit vectors, for the clauses that got vectors.
             embedder_info: the embedder to record for the index (when ``encode`` is given).
             note: what the commit was, for the commit log.
 
@@ -165,7 +168,7 @@ class IndexWriter:
                 known = set(catalog.known_hashes())
                 for batch in batches:
                     if batch:
-                        written.extend(self._write_batch(batch, known, encode, result))
+                        written.extend(self._write_batch(batch, known, encode, result, encode_sentences))
                 if embedder_info is not None:
                     catalog.set_info("embedder", embedder_info)
         except BaseException:
@@ -174,8 +177,8 @@ class IndexWriter:
             raise
         return result
 
-    def _write_batch(self, batch: list[PreparedDocument], known: set[str], encode, result: CommitResult
-                     ) -> list[Path]:
+    def _write_batch(self, batch: list[PreparedDocument], known: set[str], encode, result: CommitResult,
+                     encode_sentences=None) -> list[Path]:
         catalog = self.catalog
         ids = {p.document.meta.doc_id for p in batch}
         if len(ids) != len(batch):
@@ -212,12 +215,16 @@ class IndexWriter:
             catalog.put_document(document, pids[offset:offset + n].tolist(), catalog.commit_no, kind)
             known.add(doc_id)
             offset += n
+        if kind != VECTOR_NONE and encode_sentences is not None:
+            clauses = [c for p in batch for c in p.document.clauses]
+            catalog.put_sentences(sentence_rows(pids, clauses, encode_sentences), kind)
         result.passages += count
         return written
 
     def add_vectors(self, pids: np.ndarray, matrix: np.ndarray, kind: int = VECTOR_TEACHER,
-                    note: str = "embed") -> int:
-        """Commit vectors for existing passages (the embedding job); passages deleted meanwhile are skipped.
+                    note: str = "embed", sentences: SentenceRows | None = None) -> int:
+        """Commit vectors for existing passages (the embedding job), with their sentences' vectors; passages
+        deleted meanwhile are skipped.
 
         Returns:
             the number of passages that got the vectors.
@@ -236,6 +243,8 @@ class IndexWriter:
             try:
                 catalog.add_segment(SegmentRecord(seg, "vector", int(keep.sum())), catalog.commit_no)
                 catalog.set_dense(pids[keep].tolist(), kind)
+                if sentences:
+                    catalog.put_sentences([row for row in sentences if row[0] in live], kind)
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise

@@ -7,6 +7,7 @@ clause text in several versions of a document is returned once (the newest versi
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 
 import numpy as np
 
@@ -48,6 +49,7 @@ class Searcher:
         self._doc_date = [m.date or "" for m in metas]
         self._doc_pos = {doc_id: i for i, doc_id in enumerate(index.doc_order)}
         self._text_key = index.rows.text_keys
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def modes(self) -> list[str]:
@@ -128,12 +130,23 @@ class Searcher:
         dense = self.index.dense
         if dense is None or self.embedder is None or not dense.coverage:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        vector = self.embedder.encode_queries([parsed.residual])[0]
+        vector = self.query_vector(parsed.residual)
         if mask is not None:
             scores, rows = dense.search(vector, depth, rows=np.flatnonzero(mask))
         else:
             scores, rows = dense.search(vector, depth)
         return rows, scores
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The model's vector of a query (the last few are kept: /ask searches the same text several times)."""
+        vector = self._query_cache.get(text)
+        if vector is None:
+            assert self.embedder is not None
+            vector = self.embedder.encode_queries([text])[0]
+            self._query_cache[text] = vector
+            while len(self._query_cache) > 256:
+                self._query_cache.popitem(last=False)
+        return vector
 
     def _boost(self, scored: dict[int, float], parsed: ParsedQuery, mask: np.ndarray | None,
                lexical_found: bool = True) -> None:

@@ -1,0 +1,262 @@
+"""Scope: the places, laws and years a question names, checked against what the collection holds.
+
+A question about 上海市 is not answered from 如皋's documents, however similar the wording. Places are
+found with a gazetteer of Chinese administrative divisions (``data/divisions.tsv``, generated from
+cpca by ``scripts/gazetteer_from_cpca.py``): full names, short forms (如皋) and, in English questions,
+their pinyin (Rugao). A named place is covered when a document's region is that place, lies within it
+(a province's question meets its cities' documents) or contains it (a city's plan speaks for its
+counties); a city's question is not answered from one of its counties' documents (淮安市 ≠ 涟水县).
+A county's short form counts only as a word of its own (大城县's 大城 is not in 大城市). Laws and documents are named in 《》 or as law words (劳动合同法, 民法典); years as ``2030年``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from qa.index.lexical import normalise
+from qa.retrieval.query import short_title
+from qa.schemas import DocumentMeta
+
+_LAW_WORD = re.compile(r"[\u4e00-\u9fff]{1,18}?(?:法典|法|条例)(?=第|[^\u4e00-\u9fff]|$|[\u4e00-\u9fff])")
+# everyday words ending in 法 (方法, 依法, 违法…) are not laws
+_GENERIC_LAW = re.compile(r"(?:方|办|做|说|想|看|依|合|非|违|执|司|立|用|写|算|手|疗|语|打|玩|书|无|有|守|设|提|讲|章)法$")
+# prepositions and question openers before a law's name: 根据劳动合同法 → 劳动合同法
+_LAW_LEAD = re.compile(r"^(?:请问|我想问|想问|想了解|了解|咨询|根据|依据|按照|依照|关于|对于|违反|按|依|据|对|在|从|由)+")
+_SEGMENT = re.compile(r"[\u4e00-\u9fff]+")
+_JOINER = re.compile(r"^(?:市|县|区|省)?\s*(?:和|与|及|、|跟|同|以及|还有|,|，|and|&|vs\.?|versus)\s*$", re.I)
+_QUOTED = re.compile(r"《([^《》]{2,80})》")
+_YEAR = re.compile(r"(?<![\d〔\[(（［【])((?:19|20)\d{2})(?!\d|\s*[〕\])）］】])(?!\s*[-—–~至到]\s*(?:19|20)\d{2})")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号")
+_LEVEL_DIGITS = {"province": 2, "prefecture": 4, "county": 6}
+
+
+@dataclass(frozen=True)
+class Division:
+    """One administrative division of the gazetteer."""
+
+    code: str
+    name: str
+    short: str
+    level: str
+    pinyin: str
+
+    def contains(self, other: Division) -> bool:
+        digits = _LEVEL_DIGITS[self.level]
+        return other.code[:digits] == self.code[:digits]
+
+
+class Gazetteer:
+    """Names, short forms and pinyin of every division, and the divisions a text names."""
+
+    def __init__(self, divisions: list[Division]):
+        self.divisions = divisions
+        self.by_name: dict[str, list[Division]] = {}
+        for division in divisions:
+            for name in {division.name, division.short} - {""}:
+                self.by_name.setdefault(name, []).append(division)
+        names = sorted(self.by_name, key=lambda n: (-len(n), n))
+        self._pattern = re.compile("|".join(map(re.escape, names)))
+        self.by_pinyin: dict[str, list[Division]] = {}
+        for division in divisions:
+            if division.pinyin and len(division.short) >= 2:
+                self.by_pinyin.setdefault(division.pinyin, []).append(division)
+
+    @classmethod
+    def shipped(cls) -> Gazetteer:
+        return _shipped()
+
+    def find(self, text: str) -> list[tuple[str, list[Division]]]:
+        """Places named in ``text`` (traditional characters and pinyin words included), in order, each with the
+        divisions its name may denote."""
+        return [(written, divisions) for written, _, _, divisions in self.find_spans(text)]
+
+    def find_spans(self, text: str) -> list[tuple[str, int, int, list[Division]]]:
+        """Like ``find``, with each name's offsets in the normalised text (pinyin words: in ``text``)."""
+        normal = normalise(text)
+        bounds = _word_bounds(normal)
+        found = []
+        for m in self._pattern.finditer(normal):
+            divisions = self.by_name[m.group()]
+            is_full = any(d.name == m.group() for d in divisions)
+            # a county's short form must be a word of its own (大城 in 大城市 is not 大城县); a city's or
+            # province's may begin a compound (苏州工业园区)
+            county = all(d.level == "county" for d in divisions)
+            if is_full or (m.start() in bounds and (m.end() in bounds or not county)):
+                found.append((m.group(), m.start(), m.end(), divisions))
+        for m in _LATIN_WORD.finditer(text):
+            divisions = self.by_pinyin.get(m.group().lower())
+            if divisions:
+                found.append((m.group(), m.start(), m.end(), divisions))
+        return sorted(found, key=lambda item: item[1])
+
+    def lookup(self, name: str) -> list[Division]:
+        """Divisions a document's region field names (``如皋市``)."""
+        if not name:
+            return []
+        return self.by_name.get(name) or [d for n, ds in self.by_name.items() if n and n in name for d in ds][:3]
+
+
+def _word_bounds(text: str) -> set[int]:
+    import jieba
+
+    bounds, position = {0}, 0
+    for word in jieba.cut(text):
+        position += len(word)
+        bounds.add(position)
+    return bounds
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> Gazetteer:
+    text = resources.files("qa.answers").joinpath("data", "divisions.tsv").read_text(encoding="utf-8")
+    divisions = []
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            code, name, short, level, pinyin = line.split("\t")
+            divisions.append(Division(code, name, short, level, pinyin))
+    return Gazetteer(divisions)
+
+
+@dataclass
+class Scope:
+    """What a question names and which of it the collection lacks.
+
+    Args:
+        places: places named (as the question writes them) with whether a document covers each.
+        laws: laws or documents named, with whether the collection holds each.
+        years: years named, with whether a document of the question's places speaks of each.
+    """
+
+    places: list[tuple[str, str, bool]] = field(default_factory=list)  # (as written, canonical name, covered)
+    joined: bool = False  # two named places stand side by side (太仓和如皋, 如皋、涟水, Rugao and Taicang)
+    laws: list[tuple[str, bool]] = field(default_factory=list)
+    years: list[tuple[int, bool]] = field(default_factory=list)
+
+    @property
+    def missing_places(self) -> list[str]:
+        return [canonical for _, canonical, covered in self.places if not covered]
+
+    @property
+    def covered_places(self) -> list[str]:
+        return [canonical for _, canonical, covered in self.places if covered]
+
+    @property
+    def missing_laws(self) -> list[str]:
+        return [name for name, held in self.laws if not held]
+
+    @property
+    def missing_years(self) -> list[int]:
+        return [year for year, covered in self.years if not covered]
+
+    @property
+    def outside(self) -> bool:
+        """The question is about something the collection does not hold at all."""
+        if self.places and not self.covered_places:
+            return True
+        if self.laws and self.missing_laws:
+            return True
+        return bool(self.years) and not any(covered for _, covered in self.years)
+
+    def reason(self, english: bool = False) -> str | None:
+        """The sentence that says what is missing, or None when the question is in scope."""
+        if not self.outside:
+            return None
+        if self.places and not self.covered_places:
+            names = "、".join(dict.fromkeys(self.missing_places))
+            return f"The collection holds no documents of {names}." if english else f"文件库中没有{names}的文件。"
+        if self.laws and self.missing_laws:
+            names = "、".join(f"《{n}》" for n in dict.fromkeys(self.missing_laws))
+            return f"The collection does not hold {names}." if english else f"文件库中没有{names}。"
+        years = "、".join(f"{y}年" for y in self.missing_years)
+        return f"No document in the collection covers {years}." if english else f"文件库中没有涉及{years}的文件。"
+
+
+class ScopeChecker:
+    """Checks questions against the metadata of one collection.
+
+    Args:
+        metas: the collection's documents.
+        gazetteer: the divisions (the shipped table by default).
+        mentioned: text → whether a document's body contains it (a law a held document quotes is in scope).
+    """
+
+    def __init__(self, metas: list[DocumentMeta], gazetteer: Gazetteer | None = None, mentioned=None):
+        self.gazetteer = gazetteer or Gazetteer.shipped()
+        self.mentioned = mentioned  # text → whether some document's body contains it
+        self.metas = metas
+        self.doc_places: list[list[Division]] = []
+        for meta in metas:
+            places = self.gazetteer.lookup(meta.region or "")
+            if not places:
+                found = self.gazetteer.find(meta.issuer or "") or self.gazetteer.find(meta.title)
+                places = found[0][1] if found else []
+            self.doc_places.append(places)
+        self.titles = [short_title(t) for m in metas for t in {m.title, m.notice_title or ""} if t]
+
+    def check(self, question: str) -> Scope:
+        """The places, laws and years ``question`` names, each marked covered or not."""
+        scope = Scope()
+        seen: set[str] = set()
+        spans = self.gazetteer.find_spans(question)
+        normal = normalise(question)
+        for (_, _, end, _), (_, start, _, _) in zip(spans, spans[1:], strict=False):
+            between = normal[end:start] if start <= len(normal) else ""
+            if len(between.strip()) <= 4 and _JOINER.search(between.strip() or "、"):
+                scope.joined = True
+        for written, _, _, divisions in spans:
+            canonical = divisions[0].name
+            if canonical in seen:
+                continue
+            seen.add(canonical)
+            scope.places.append((written, canonical, self._covered(divisions)))
+        for name in self._laws(question):
+            scope.laws.append((name, self._held(name)))
+        relevant = self._documents_of(scope)
+        for year in sorted({int(y) for y in _YEAR.findall(_DOC_NUMBER.sub(" ", normalise(question)))}):
+            scope.years.append((year, any(self._speaks_of(self.metas[i], year) for i in relevant)))
+        return scope
+
+    def _covered(self, divisions: list[Division]) -> bool:
+        for places in self.doc_places:
+            for place in places:
+                if any(d.code == place.code or (d.level == "province" and d.contains(place))
+                       or place.contains(d) for d in divisions):
+                    return True
+        return False
+
+    def _documents_of(self, scope: Scope) -> list[int]:
+        covered = [self.gazetteer.by_name.get(name, []) for name in scope.covered_places]
+        if not covered:
+            return list(range(len(self.metas)))
+        wanted = [d for ds in covered for d in ds]
+        return [i for i, places in enumerate(self.doc_places)
+                if any(p.code == d.code or d.contains(p) or p.contains(d) for p in places for d in wanted)]
+
+    @staticmethod
+    def _speaks_of(meta: DocumentMeta, year: int) -> bool:
+        if meta.period_start is not None and meta.period_end is not None \
+                and meta.period_start <= year <= meta.period_end:
+            return True
+        return year in meta.years or (meta.year == year)
+
+    def _laws(self, question: str) -> list[str]:
+        text = normalise(question)
+        names = [short_title(m) for m in _QUOTED.findall(text)]
+        for segment in _SEGMENT.finditer(_QUOTED.sub(" ", text)):
+            for match in _LAW_WORD.finditer(segment.group()):
+                word = short_title(_LAW_LEAD.sub("", match.group()))
+                followed = segment.group()[match.end():match.end() + 1]
+                if _GENERIC_LAW.search(word) or len(word) < (2 if followed == "第" else 3):
+                    continue
+                names.append(word)
+        return list(dict.fromkeys(names))
+
+    def _held(self, name: str) -> bool:
+        wanted = short_title(name)
+        if any(wanted in title or title in wanted for title in self.titles if len(title) >= 2):
+            return True
+        return bool(self.mentioned is not None and self.mentioned(wanted))
