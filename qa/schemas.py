@@ -152,6 +152,7 @@ class ClauseRef(BaseModel):
     date: str | None = None
     heading_path: list[str]
     label: str | None = None
+    heading: str | None = None
     text: str
     char_start: int
     char_end: int

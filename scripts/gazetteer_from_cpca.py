@@ -1,4 +1,4 @@
-"""Generate qa/answers/data/divisions.tsv, the gazetteer of Chinese administrative divisions, from cpca.
+"""Generate qa/documents/data/divisions.tsv, the gazetteer of Chinese administrative divisions, from cpca.
 
 cpca (MIT, github.com/DQinYuan/chinese_province_city_area_mapper) ships ``resources/adcodes.csv``: every
 province, prefecture and county-level division with its 12-digit code. This script keeps code, name,
@@ -29,7 +29,7 @@ ETHNIC = ("土家族苗族", "布依族苗族", "苗族侗族", "藏族羌族", 
           "怒族", "独龙族", "普米族", "景颇族", "锡伯", "达斡尔族", "鄂温克族", "鄂伦春", "撒拉族", "保安族",
           "东乡族", "裕固族", "土族")
 COMMON_WORD = 2000  # jieba dictionary frequency of everyday words (合作 13478, 和平 7998) vs place names (如皋 124)
-OUT = Path(__file__).resolve().parents[1] / "qa" / "answers" / "data" / "divisions.tsv"
+OUT = Path(__file__).resolve().parents[1] / "qa" / "documents" / "data" / "divisions.tsv"
 
 
 def level(code: str) -> str:

@@ -44,6 +44,7 @@ FEATURES = ("sem", "clause_sem", "lex", "ctx", "sem_gap", "lex_gap", "figure_nea
 PART_FEATURES = ("best", "margin", "best_sem", "best_clause_sem", "best_lex", "unknown", "english", "figure_absent")
 _DOC_NUMBER_ONLY = re.compile(r"^[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号$")
 _LEAD_IN = re.compile(r"[:：]\s*$")
+_DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 # a question over several places: "A和B分别…", "比较A与B", "A、B各自…" (the places side by side: Scope.joined)
 _SIDE_CUE = re.compile(r"分别|各自|比较|对比|相比|哪个|哪里更|\bcompare|\bboth\b|\brespectively\b", re.I)
 
@@ -247,8 +248,9 @@ class ExtractiveAnswerer:
         for _, canonical, covered in scope.places:
             if any(p.name == canonical for p in parts):
                 continue
-            if covered:
-                parts.append(Part(name=canonical, regions=self._regions_of([canonical])))
+            if covered:  # the place's own documents; those of the places around it only when it has none
+                own = [m.region for m in self.searcher.index.metas if m.region == canonical]
+                parts.append(Part(name=canonical, regions=sorted(set(own)) or self._regions_of([canonical])))
             else:
                 parts.append(Part(name=canonical, missing=_missing_place(canonical, question.english)))
         return parts
@@ -388,12 +390,14 @@ def _coverage(question: Question, text: str, region: str) -> float:
 
 
 def _not_an_answer(sentence: str, hit: Hit) -> bool:
-    """Headings, a document's bare 文号 and lead-ins to a list are never quoted as answers."""
+    """Headings, a document's bare 文号, its issuer or date line, and lead-ins to a list are never answers."""
     stripped = sentence.strip()
-    if _DOC_NUMBER_ONLY.match(stripped) or _LEAD_IN.search(stripped):
+    if _DOC_NUMBER_ONLY.match(stripped) or _LEAD_IN.search(stripped) or _DATE_ONLY.match(stripped):
         return True
-    heading = (hit.heading_path[-1] if hit.heading_path else "") if hit.label is None else ""
-    return bool(heading) and stripped in heading
+    if hit.issuer and stripped == hit.issuer.strip():
+        return True
+    headings = [hit.heading or ""] + list(hit.heading_path)
+    return any(stripped and (stripped == h or stripped in h) for h in headings if h)
 
 
 def _figure_near(question: Question, sentence: str) -> bool:

@@ -1,9 +1,8 @@
 """Scope: the places, laws and years a question names, checked against what the collection holds.
 
 A question about 上海市 is not answered from 如皋's documents, however similar the wording. Places are
-found with a gazetteer of Chinese administrative divisions (``data/divisions.tsv``, generated from
-cpca by ``scripts/gazetteer_from_cpca.py``): full names, short forms (如皋) and, in English questions,
-their pinyin (Rugao). A named place is covered when a document's region is that place, lies within it
+found with the gazetteer of Chinese administrative divisions (``qa.documents.gazetteer``): full names,
+short forms (如皋) and, in English questions, their pinyin (Rugao). A named place is covered when a document's region is that place, lies within it
 (a province's question meets its cities' documents) or contains it (a city's plan speaks for its
 counties); a city's question is not answered from one of its counties' documents (淮安市 ≠ 涟水县).
 A county's short form counts only as a word of its own (大城县's 大城 is not in 大城市). Laws and documents are named in 《》 or as law words (劳动合同法, 民法典); years as ``2030年``.
@@ -13,10 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 
-from qa.index.lexical import normalise
+from qa.documents.chinese import normalise
+from qa.documents.gazetteer import Division, Gazetteer
 from qa.retrieval.query import short_title
 from qa.schemas import DocumentMeta
 
@@ -29,96 +27,7 @@ _SEGMENT = re.compile(r"[\u4e00-\u9fff]+")
 _JOINER = re.compile(r"^(?:市|县|区|省)?\s*(?:和|与|及|、|跟|同|以及|还有|,|，|and|&|vs\.?|versus)\s*$", re.I)
 _QUOTED = re.compile(r"《([^《》]{2,80})》")
 _YEAR = re.compile(r"(?<![\d〔\[(（［【])((?:19|20)\d{2})(?!\d|\s*[〕\])）］】])(?!\s*[-—–~至到]\s*(?:19|20)\d{2})")
-_LATIN_WORD = re.compile(r"[A-Za-z]+")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号")
-_LEVEL_DIGITS = {"province": 2, "prefecture": 4, "county": 6}
-
-
-@dataclass(frozen=True)
-class Division:
-    """One administrative division of the gazetteer."""
-
-    code: str
-    name: str
-    short: str
-    level: str
-    pinyin: str
-
-    def contains(self, other: Division) -> bool:
-        digits = _LEVEL_DIGITS[self.level]
-        return other.code[:digits] == self.code[:digits]
-
-
-class Gazetteer:
-    """Names, short forms and pinyin of every division, and the divisions a text names."""
-
-    def __init__(self, divisions: list[Division]):
-        self.divisions = divisions
-        self.by_name: dict[str, list[Division]] = {}
-        for division in divisions:
-            for name in {division.name, division.short} - {""}:
-                self.by_name.setdefault(name, []).append(division)
-        names = sorted(self.by_name, key=lambda n: (-len(n), n))
-        self._pattern = re.compile("|".join(map(re.escape, names)))
-        self.by_pinyin: dict[str, list[Division]] = {}
-        for division in divisions:
-            if division.pinyin and len(division.short) >= 2:
-                self.by_pinyin.setdefault(division.pinyin, []).append(division)
-
-    @classmethod
-    def shipped(cls) -> Gazetteer:
-        return _shipped()
-
-    def find(self, text: str) -> list[tuple[str, list[Division]]]:
-        """Places named in ``text`` (traditional characters and pinyin words included), in order, each with the
-        divisions its name may denote."""
-        return [(written, divisions) for written, _, _, divisions in self.find_spans(text)]
-
-    def find_spans(self, text: str) -> list[tuple[str, int, int, list[Division]]]:
-        """Like ``find``, with each name's offsets in the normalised text (pinyin words: in ``text``)."""
-        normal = normalise(text)
-        bounds = _word_bounds(normal)
-        found = []
-        for m in self._pattern.finditer(normal):
-            divisions = self.by_name[m.group()]
-            is_full = any(d.name == m.group() for d in divisions)
-            # a county's short form must be a word of its own (大城 in 大城市 is not 大城县); a city's or
-            # province's may begin a compound (苏州工业园区)
-            county = all(d.level == "county" for d in divisions)
-            if is_full or (m.start() in bounds and (m.end() in bounds or not county)):
-                found.append((m.group(), m.start(), m.end(), divisions))
-        for m in _LATIN_WORD.finditer(text):
-            divisions = self.by_pinyin.get(m.group().lower())
-            if divisions:
-                found.append((m.group(), m.start(), m.end(), divisions))
-        return sorted(found, key=lambda item: item[1])
-
-    def lookup(self, name: str) -> list[Division]:
-        """Divisions a document's region field names (``如皋市``)."""
-        if not name:
-            return []
-        return self.by_name.get(name) or [d for n, ds in self.by_name.items() if n and n in name for d in ds][:3]
-
-
-def _word_bounds(text: str) -> set[int]:
-    import jieba
-
-    bounds, position = {0}, 0
-    for word in jieba.cut(text):
-        position += len(word)
-        bounds.add(position)
-    return bounds
-
-
-@lru_cache(maxsize=1)
-def _shipped() -> Gazetteer:
-    text = resources.files("qa.answers").joinpath("data", "divisions.tsv").read_text(encoding="utf-8")
-    divisions = []
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            code, name, short, level, pinyin = line.split("\t")
-            divisions.append(Division(code, name, short, level, pinyin))
-    return Gazetteer(divisions)
 
 
 @dataclass

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
-from functools import lru_cache
 
 import jieba
-import opencc
 
-from qa.clauses.numbering import cn_to_int, normalise_article_refs
+from qa.clauses.numbering import cn_to_int
+from qa.documents.chinese import normalise
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -27,16 +25,6 @@ STOPWORDS = frozenset(
     "多少 几 如何 是否 可以 能 会 这 那 这个 那个 这些 那些 我 你 他 她 它 我们 你们 他们 一个 一些 方面 关于 进行 "
     "the a an of to in and or for on is are be what which how many much does do did with by at from as".split()
 )
-
-
-@lru_cache(maxsize=1)
-def _to_simplified() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-def normalise(text: str) -> str:
-    """Full-width → half-width, traditional → simplified characters (OpenCC), lower case, ``第3条`` → ``第三条``."""
-    return normalise_article_refs(_to_simplified().convert(unicodedata.normalize("NFKC", text))).lower()
 
 
 class Tokenizer:

@@ -25,7 +25,7 @@ class FusionConfig:
     """
 
     method: str = "score"
-    dense_weight: float = 0.3
+    dense_weight: float = 0.5
     rrf_k: float = 60.0
     depth: int = 200
 
@@ -43,19 +43,22 @@ def top_candidates(scores: np.ndarray, depth: int, mask: np.ndarray | None = Non
 
 
 def fuse(lexical: tuple[np.ndarray, np.ndarray], dense: tuple[np.ndarray, np.ndarray],
-         config: FusionConfig) -> dict[int, float]:
+         config: FusionConfig, lexical_confidence: float = 1.0) -> dict[int, float]:
     """Combine two rankings.
 
     Args:
         lexical: (rows best first, their scores).
         dense: (rows best first, their scores).
         config: fusion settings.
+        lexical_confidence: how much of the query the lexical side can match at all (the share of its
+            words the collection uses, by IDF); an English question over Chinese documents has about none,
+            and its lexical ranking (of stray digits) then counts for as little.
 
     Returns:
         fused score by row.
     """
     fused: dict[int, float] = {}
-    weights = (1.0 - config.dense_weight, config.dense_weight)
+    weights = ((1.0 - config.dense_weight) * lexical_confidence, config.dense_weight)
     for (rows, scores), weight in zip((lexical, dense), weights, strict=True):
         if weight == 0 or len(rows) == 0:
             continue

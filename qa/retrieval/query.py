@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa.clauses.numbering import cn_to_int, int_to_cn
+from qa.documents.gazetteer import Gazetteer
 from qa.documents.metadata import normalise_doc_number
 from qa.schemas import DocumentMeta
 
@@ -66,11 +67,12 @@ class QueryParser:
                 if len(short_title(title)) >= 4:
                     self.titles.append((short_title(title), meta.doc_id))
         self.titles.sort(key=lambda item: -len(item[0]))
-        self.region_aliases: dict[str, str] = {}
+        self.gazetteer = Gazetteer.shipped()
+        # the index's regions by division code: a question naming 如皋, 如皋市 or Rugao finds 如皋市
+        self.region_codes: dict[str, str] = {}
         for region in {m.region for m in metas if m.region}:
-            self.region_aliases[region] = region
-            if len(region) >= 3 and region[-1] in "市县区省":
-                self.region_aliases.setdefault(region[:-1], region)
+            for division in self.gazetteer.lookup(region):
+                self.region_codes.setdefault(division.code, region)
 
     def parse(self, query: str) -> ParsedQuery:
         parsed = ParsedQuery(text=query, residual=query)
@@ -102,7 +104,8 @@ class QueryParser:
                 parsed.doc_ids = sorted({d for t, d in self.titles if t in squashed and len(t) == longest})
                 # A bare name narrows the search only together with an article number.
                 parsed.restrict = parsed.article is not None
-        parsed.regions = sorted({region for alias, region in self.region_aliases.items() if alias in query})
+        parsed.regions = sorted({self.region_codes[d.code] for _, divisions in self.gazetteer.find(query)
+                                 for d in divisions if d.code in self.region_codes})
         parsed.across_documents = len(parsed.regions) > 1 or bool(_ACROSS_DOCUMENTS.search(query))
         parsed.residual = parsed.residual.strip() or query
         return parsed

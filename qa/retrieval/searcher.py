@@ -11,9 +11,9 @@ from collections import OrderedDict
 
 import numpy as np
 
+from qa.documents.chinese import normalise
 from qa.embed.base import Embedder
 from qa.index.collection import Index
-from qa.index.lexical import normalise
 from qa.retrieval.fusion import FusionConfig, fuse, top_candidates
 from qa.retrieval.query import ParsedQuery, QueryParser
 from qa.schemas import Clause, Filters, Hit, SearchMode
@@ -113,7 +113,8 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             dense = self._dense(parsed, depth, mask)
         if mode == "hybrid":
-            scored = fuse(lexical, dense, self.fusion)
+            scored = fuse(lexical, dense, self.fusion, self.lexical_confidence(parsed.residual)
+                          if self.embedder is not None else 1.0)
         else:
             rows, scores = lexical if mode == "lexical" else dense
             scored = dict(zip(rows.tolist(), scores.tolist(), strict=True))
@@ -136,6 +137,18 @@ class Searcher:
         else:
             scores, rows = dense.search(vector, depth)
         return rows, scores
+
+    def lexical_confidence(self, text: str) -> float:
+        """The share of the query's words (by IDF; unseen words as the rarest) that the collection uses."""
+        tokens = self.index.get_tokenizer()(text)
+        size = max(len(self.index.passages), 1)
+        known = total = 0.0
+        for token in set(tokens):
+            df = self.index.lexical.doc_freq(token)
+            weight = float(np.log(1 + (size - df + 0.5) / (df + 0.5)))
+            total += weight
+            known += weight if df else 0.0
+        return known / total if total else 0.0
 
     def query_vector(self, text: str) -> np.ndarray:
         """The model's vector of a query (the last few are kept: /ask searches the same text several times)."""
@@ -227,7 +240,7 @@ class Searcher:
         meta = self.index.metas[int(self.index.passage_doc[row])]
         return Hit(clause_id=clause.clause_id, passage_id=clause.passage_id, doc_id=clause.doc_id,
                    doc_title=meta.title, doc_number=meta.doc_number, issuer=meta.issuer, region=meta.region,
-                   date=meta.date, heading_path=clause.heading_path, label=clause.label, text=text,
+                   date=meta.date, heading_path=clause.heading_path, label=clause.label, heading=clause.heading, text=text,
                    char_start=start, char_end=end, citation=clause.citation, score=round(float(score), 6))
 
 
