@@ -288,6 +288,9 @@ def report(records: list[tuple[int, dict]], full: bool, out: Problems, targets: 
 
     if not full:
         return
+    if not any(by_type_split[qtype, "heldout"] for qtype in by_type):
+        print("  note: every question is split=fit (a training-only file): halves are not compared")
+        return
     for qtype in by_type:
         fit, held = by_type_split[qtype, "fit"], by_type_split[qtype, "heldout"]
         if abs(fit - held) > 1:

@@ -1,4 +1,5 @@
-"""Fit the answer model (``qa/answers/data/answer_model.json``) on the fit half of our development set.
+"""Fit the answer model (``qa/answers/data/answer_model.json``) on the fit half of our development set
+(plus ``dev_questions_extra.jsonl``, questions written for training only).
 
 Two logistic regressions (L2 penalty on standardised features, Newton's method, numpy):
 
@@ -25,6 +26,7 @@ from answers import OWN, SHARED_SET, holds, load, open_answerer, run
 
 from qa.answers.extractive import FEATURES, PART_FEATURES, AnswerModel, Logistic, part_features
 
+EXTRA = Path(__file__).resolve().parent / "data" / "dev_questions_extra.jsonl"  # training-only questions
 MODEL_FILE = Path(__file__).resolve().parents[1] / "qa" / "answers" / "data" / "answer_model.json"
 WRONG_ANSWER_COST = 2.0
 L2 = 1.0
@@ -114,7 +116,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help=f"write the fitted model to {MODEL_FILE}")
     args = parser.parse_args()
     answerer, searcher = open_answerer(args.index)
-    fit = [q for q in load(OWN) if q["split"] == "fit"]
+    fit = [q for q in load(OWN) if q["split"] == "fit"] + (load(EXTRA) if EXTRA.exists() else [])
     parts = examples(answerer, fit)
     rows = [[c.features[n] for n in FEATURES] for part in parts for c in part["candidates"]]
     labels = [label for part in parts for label in part["labels"]]
@@ -142,13 +144,13 @@ def main() -> None:
               for row, label in zip(part_rows, part_labels, strict=True)]
     threshold, separation = best_threshold(scored)
     model = AnswerModel(sentence=sentence, answerable=answerable, threshold=round(threshold, 4), provenance={
-        "fitted": True, "by": "bench/fit_answers.py", "on": "bench/data/dev_questions.jsonl split=fit",
+        "fitted": True, "by": "bench/fit_answers.py", "on": "bench/data/dev_questions.jsonl split=fit + dev_questions_extra.jsonl",
         "questions": len(fit), "sentences": len(labels), "positives": int(sum(labels)), "l2": L2,
         "wrong_answer_cost": WRONG_ANSWER_COST, "answerable_features": choice[1], "answerable_l2": choice[2],
         "date": time.strftime("%Y-%m-%d"), **separation})
     print(json.dumps(model.to_dict(), ensure_ascii=False, indent=2))
     answerer.model = model
-    for name, questions in (("own fit", fit), ("own heldout", [q for q in load(OWN) if q["split"] == "heldout"]),
+    for name, questions in (("own fit + extra", fit), ("own heldout", [q for q in load(OWN) if q["split"] == "heldout"]),
                             ("shared 30", load(SHARED_SET))):
         summary = run(answerer, searcher, questions)[0]
         print(name, {k: v for k, v in summary.items() if k != "questions"})

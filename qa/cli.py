@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, TypeAdapter
 
-from qa.config import index_dir
+from qa.config import index_dir, settings
 from qa.schemas import DocumentMeta
 
 
@@ -41,10 +41,27 @@ def _progress(quiet: bool):
 def cmd_ingest(args: argparse.Namespace) -> int:
     from qa.ingest import ingest
 
+    identities = None
+    if args.replace:
+        if len(args.paths) != 1 or not Path(args.paths[0]).is_file():
+            print("error: --replace DOC_ID takes exactly one file", file=sys.stderr)
+            return 2
+        from qa.index.collection import Index
+
+        if args.replace not in Index.open(index_dir(args.index)).documents:
+            print(f"error: no document {args.replace!r} in {index_dir(args.index)} (see `qa docs`)", file=sys.stderr)
+            return 2
+        identities = {str(Path(args.paths[0])): (args.replace, Path(args.paths[0]).name)}
+    config = settings()
     report = ingest([Path(p) for p in args.paths], index_dir(args.index), model=args.model, rebuild=args.rebuild,
-                    workers=args.workers, progress=_progress(args.quiet or args.json))
+                    workers=args.workers, progress=_progress(args.quiet or args.json), identities=identities,
+                    teacher_passages=config.teacher_passages, student_above=config.student_above,
+                    lock_timeout=config.lock_timeout)
     for error in report.errors:
         print(f"error: {error.path}: {error.error}", file=sys.stderr)
+    for duplicate in report.duplicates:
+        print(f"duplicate: {duplicate.path}: the same bytes as document {duplicate.doc_id}; not added again",
+              file=sys.stderr)
     if args.json:
         _print_json(report)
     elif not args.quiet:
@@ -137,6 +154,91 @@ def cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from qa.feedback.importer import import_file
+    from qa.feedback.store import FeedbackStore
+    from qa.index.catalog import Catalog
+    from qa.index.collection import Index
+
+    root = index_dir(args.index)
+    store = FeedbackStore(Catalog(root))
+    if args.action == "export":
+        for record in store.records():
+            sys.stdout.write(record.model_dump_json() + "\n")
+        return 0
+    if not args.file:
+        print("error: qa feedback import needs a FILE.jsonl", file=sys.stderr)
+        return 2
+    report = import_file(Path(args.file), Index.open(root), store)
+    if args.json:
+        _print_json(report)
+    else:
+        for error in report.errors:
+            print(f"error: {error}", file=sys.stderr)
+        for item in report.unmatched[:20]:
+            print(f"unmatched: {args.file}:{item['line']} {item['field']}: {item['text'][:80]}", file=sys.stderr)
+        more = len(report.unmatched) - 20
+        if more > 0:
+            print(f"unmatched: … and {more} more", file=sys.stderr)
+        print(f"stored {report.stored} records, skipped {report.skipped} without a matched clause, "
+              f"{len(report.unmatched)} strings matched no clause" + (" (nothing stored: fix the errors)"
+                                                                       if report.errors else ""))
+    return 1 if report.errors else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from qa.feedback.trainer import Trainer, TrainingRefused
+    from qa.index.collection import Index
+    from qa.index.embedding import embedder_for_query
+
+    root = index_dir(args.index)
+    base = embedder_for_query(Index.open(root), args.model)
+    if base is None:
+        print(f"error: the index at {root} has no embedding model (lexical only); nothing to train", file=sys.stderr)
+        return 1
+    trainer = Trainer(root, base, progress=_progress(args.json))
+    try:
+        if args.rollback:
+            version = trainer.rollback()
+            print(f"active query model: {'v' + str(version) if version else 'the untrained model'}")
+            return 0
+        report = trainer.run(min_pairs=args.min_pairs, max_epochs=args.epochs, max_seconds=args.max_seconds)
+    except TrainingRefused as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if args.json:
+        _print_json(report)
+        return 0
+    b, a = report["before"], report["after"]
+    print(f"held-out {report['held_out']} questions (trained on {report['train']}, stopped on {report['validation']}):")
+    print(f"  before: R@10 {b['recall@10']:.3f}  R@100 {b['recall@100']:.3f}  MRR@10 {b['mrr@10']:.3f}")
+    print(f"  after:  R@10 {a['recall@10']:.3f}  R@100 {a['recall@100']:.3f}  MRR@10 {a['mrr@10']:.3f}"
+          f"  (dense weight {report['dense_weight']}, {report['epochs']} epochs, {report['seconds']:.0f}s)")
+    print(f"kept as query model v{report['version']} (`qa train --rollback` returns to the previous)" if report["kept"]
+          else "not better on the held-out questions: the active query model stays")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from qa.index.check import check, describe
+
+    root = index_dir(args.index)
+    report = check(root, repair=args.repair)
+    if args.json:
+        _print_json({"ok": report.ok, "problems": report.problems, "repaired": report.repaired,
+                     "segments": report.segments, "passages": report.passages})
+        return 0 if report.ok else 1
+    for problem in report.problems:
+        print(f"{'repaired' if problem in report.repaired else 'damaged'}: {problem}",
+              file=sys.stderr if problem not in report.repaired else sys.stdout)
+    if report.ok:
+        print(f"index {root} is whole: {describe(root)}")
+        return 0
+    print(f"index {root} is damaged; `qa check --repair` rebuilds lexical segments from the stored text and drops "
+          "damaged vector segments (the embedding job recomputes them)", file=sys.stderr)
+    return 1
+
+
 def cmd_model(args: argparse.Namespace) -> int:
     from qa.embed import bundled
 
@@ -187,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+")
     p.add_argument("--model", help="embedding model (default: $QA_EMBED_MODEL)")
     p.add_argument("--rebuild", action="store_true", help="start from an empty index")
+    p.add_argument("--replace", metavar="DOC_ID", help="the one file given replaces this document (keeps its id)")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_ingest)
@@ -211,6 +314,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="torch threads (leave cores to a running service)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_embed)
+
+    p = sub.add_parser("feedback", help="import question → useful clause pairs (JSONL), or export the stored ones")
+    p.add_argument("action", choices=["import", "export"])
+    p.add_argument("file", nargs="?", help="for import: JSONL, {question, useful: [clause id or text], not_useful}")
+    p.set_defaults(func=cmd_feedback)
+
+    p = sub.add_parser("train", help="fine-tune the query side on the feedback; kept only if it ranks better")
+    p.add_argument("--rollback", action="store_true", help="return to the previous query model")
+    p.add_argument("--min-pairs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--max-seconds", type=float)
+    p.add_argument("--model", help="embedding model (default: the one that built the index)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("check", help="verify the index (SQLite, segment checksums); --repair rebuilds what it can")
+    p.add_argument("--repair", action="store_true")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("model", help="build, verify or describe the bundled embedding model")
     p.add_argument("action", nargs="?", choices=["info", "build", "check"], default="info",

@@ -32,7 +32,7 @@ from qa.index.collection import Index, passage_text
 from qa.index.embedding import embedder_for_ingest
 from qa.index.lexical import Tokenizer
 from qa.index.writer import IndexWriter, PreparedDocument, write_lock
-from qa.schemas import IngestError, IngestReport
+from qa.schemas import Duplicate, IngestError, IngestReport
 
 Progress = Callable[[str], None]
 BATCH_FILES = 200
@@ -69,11 +69,12 @@ def _die_with_parent() -> None:
     _tokenizer = Tokenizer()
 
 
-def prepare(path: Path) -> PreparedDocument | IngestError:
-    """Parse ``path`` and tokenise its passages (in a worker, or in-process)."""
+def prepare(source: Path | tuple[Path, str | None, str | None]) -> PreparedDocument | IngestError:
+    """Parse a file (``path``, or ``(path, doc_id, source_name)``) and tokenise its passages."""
     global _tokenizer
+    path, doc_id, name = source if isinstance(source, tuple) else (source, None, None)
     try:
-        document = load_document(path)
+        document = load_document(path, doc_id=doc_id, source_name=name)
     except DocumentError as err:
         return IngestError(path=str(path), error=str(err))
     except Exception as err:  # a parser bug must not abort the other files of the run
@@ -84,8 +85,11 @@ def prepare(path: Path) -> PreparedDocument | IngestError:
     return PreparedDocument(document=document, tokens=tokens)
 
 
-def _changed(files: list[Path], known: dict[str, str]) -> tuple[list[Path], list[str], list[IngestError]]:
-    todo, unchanged, errors = [], [], []
+def _changed(files: list[Path], known: dict[str, str], identities: dict[str, tuple[str, str]]
+             ) -> tuple[list[Path], list[str], list[Duplicate], list[IngestError]]:
+    """Which files to parse: not unchanged (same id, same bytes) and not a duplicate of another document."""
+    todo, unchanged, duplicates, errors = [], [], [], []
+    by_hash = {digest: doc_id for doc_id, digest in known.items()}
     for path in files:
         try:
             file_format(path)
@@ -96,17 +100,23 @@ def _changed(files: list[Path], known: dict[str, str]) -> tuple[list[Path], list
         except OSError as err:
             errors.append(IngestError(path=str(path), error=f"cannot read file: {err.strerror or err}"))
             continue
-        if known.get(doc_id_for(path)) == digest:
-            unchanged.append(doc_id_for(path))
+        doc_id = identities.get(str(path), (doc_id_for(path), None))[0]
+        if known.get(doc_id) == digest:
+            unchanged.append(doc_id)
+        elif digest in by_hash and by_hash[digest] != doc_id:
+            duplicates.append(Duplicate(path=str(path), doc_id=by_hash[digest]))
         else:
+            by_hash[digest] = doc_id
             todo.append(path)
-    return todo, unchanged, errors
+    return todo, unchanged, duplicates, errors
 
 
 def prepared_batches(files: list[Path], workers: int, errors: list[IngestError], progress: Progress | None,
-                     batch_files: int = BATCH_FILES) -> Iterator[list[PreparedDocument]]:
+                     batch_files: int = BATCH_FILES, identities: dict[str, tuple[str, str]] | None = None
+                     ) -> Iterator[list[PreparedDocument]]:
     """Parsed and tokenised documents, ``batch_files`` files at a time; failures go to ``errors``."""
     started = time.monotonic()
+    identities = identities or {}
     done = passages = 0
     seen: dict[str, str] = {}
     pool = None
@@ -116,7 +126,8 @@ def prepared_batches(files: list[Path], workers: int, errors: list[IngestError],
     try:
         for start in range(0, len(files), batch_files):
             chunk = files[start:start + batch_files]
-            results = pool.map(prepare, chunk, chunksize=8) if pool else map(prepare, chunk)
+            sources = [(p, *identities[str(p)]) if str(p) in identities else p for p in chunk]
+            results = pool.map(prepare, sources, chunksize=8) if pool else map(prepare, sources)
             batch = []
             for result in results:
                 if isinstance(result, IngestError):
@@ -141,7 +152,8 @@ def prepared_batches(files: list[Path], workers: int, errors: list[IngestError],
 
 def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, rebuild: bool = False,
            workers: int = 2, progress: Progress | None = None, teacher_passages: int = TEACHER_PASSAGES,
-           student_above: int | None = STUDENT_ABOVE, lock_timeout: float = 600.0) -> IngestReport:
+           student_above: int | None = STUDENT_ABOVE, lock_timeout: float = 600.0,
+           identities: dict[str, tuple[str, str]] | None = None) -> IngestReport:
     """Ingest ``paths`` into the index at ``index_dir`` as one commit.
 
     Args:
@@ -155,6 +167,7 @@ def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, 
         student_above: when more passages than this lack vectors, fit (or reuse) the index's student and
             give them student vectors before returning; None leaves them to ``qa embed``.
         lock_timeout: seconds to wait for another writer.
+        identities: path → (doc_id, name as sent), for uploads (default: id from folder and file name).
 
     Returns:
         what was added, replaced, left unchanged and what failed.
@@ -167,10 +180,10 @@ def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, 
         writer = IndexWriter(index_dir, progress)
         try:
             known = {} if rebuild else writer.catalog.known_hashes()
-            todo, unchanged, read_errors = _changed(files, known)
+            todo, unchanged, duplicates, read_errors = _changed(files, known, identities or {})
             errors.extend(read_errors)
             removals = list(writer.catalog.known_hashes()) if rebuild else []
-            report = IngestReport(unchanged=unchanged, errors=errors)
+            report = IngestReport(unchanged=unchanged, duplicates=duplicates, errors=errors)
             if todo or removals:
                 embedder = embedder_for_ingest(Index.open(index_dir), model, rebuild=rebuild, progress=progress)
                 budget = [teacher_passages if embedder is not None else 0]
@@ -185,7 +198,7 @@ def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, 
                     return embedder.encode_passages(texts), VECTOR_TEACHER
 
                 info = _embedder_record(embedder) if embedder is not None else None
-                result = writer.commit(prepared_batches(todo, workers, errors, progress), removals,
+                result = writer.commit(prepared_batches(todo, workers, errors, progress, identities=identities), removals,
                                        encode=encode if embedder is not None else None, embedder_info=info,
                                        encode_sentences=embedder.encode_passages if embedder is not None else None)
                 report.added, report.replaced = result.added, result.replaced
@@ -195,9 +208,10 @@ def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, 
             writer.close()
     if embedder is not None and student_above is not None and counts["passages"] - counts["teacher_vectors"] \
             - counts["student_vectors"] > student_above:
+        from qa.config import settings
         from qa.index.embed_job import cover_with_student
 
-        cover_with_student(index_dir, embedder, progress, lock_timeout=lock_timeout)
+        cover_with_student(index_dir, embedder, progress, sample=settings().student_sample, lock_timeout=lock_timeout)
         counts = _counts(index_dir)
     report.errors = list(errors)  # the batches appended parse errors as they went
     report.teacher_vectors, report.student_vectors = counts["teacher_vectors"], counts["student_vectors"]

@@ -26,6 +26,7 @@ class DocumentMeta(BaseModel):
         published_date: 发布日期, ISO ``YYYY-MM-DD``.
         validity: 有效性 as stated (``有效``, ``失效``…).
         source_path: path of the source file when ingested.
+        source_name: the file's name as its sender gave it (uploads are stored under generated names).
         sha256: hash of the source bytes; re-ingest skips unchanged files by it.
         format: source format (``txt``, ``md``, ``html``, ``docx``, ``pdf``).
         period_start, period_end: the plan period its title names (``2023—2025年``), if any.
@@ -44,6 +45,7 @@ class DocumentMeta(BaseModel):
     published_date: str | None = None
     validity: str | None = None
     source_path: str
+    source_name: str | None = None
     sha256: str
     format: str
     char_count: int = 0
@@ -113,12 +115,20 @@ class IngestError(BaseModel):
     error: str
 
 
+class Duplicate(BaseModel):
+    """A file whose bytes are those of a document already held (under another name or id)."""
+
+    path: str
+    doc_id: str
+
+
 class IngestReport(BaseModel):
     """Summary of one ``qa ingest`` run."""
 
     added: list[str] = Field(default_factory=list)
     replaced: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
+    duplicates: list[Duplicate] = Field(default_factory=list)
     errors: list[IngestError] = Field(default_factory=list)
     documents: int = 0
     clauses: int = 0
@@ -325,7 +335,19 @@ class ClauseDetail(BaseModel):
     next: Clause | None = None
 
 
+class UploadedFile(BaseModel):
+    """What became of one uploaded file: ``added``, ``replaced``, ``duplicate`` (of ``doc_id``) or ``rejected``."""
+
+    name: str
+    status: Literal["added", "replaced", "duplicate", "rejected"]
+    doc_id: str | None = None
+    reason: str | None = None
+
+
 class UploadResult(BaseModel):
+    """``POST /documents``: each file's result, and the ingest report."""
+
+    files: list[UploadedFile] = Field(default_factory=list)
     report: IngestReport
 
 
@@ -335,3 +357,44 @@ class DeleteResult(BaseModel):
     removed: list[str]
     documents: int
     index_generation: int | None = None
+
+
+# -- feedback -------------------------------------------------------------------------------------
+class FeedbackRequest(BaseModel):
+    """``POST /feedback``: which of the clauses shown for a question were useful, and which were not.
+
+    Clause ids must be those of the index (``Hit.clause_id``); an unknown one rejects the whole record.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    filters: Filters | None = None
+    shown: list[str] = Field(default_factory=list, max_length=200)
+    useful: list[str] = Field(default_factory=list, max_length=100)
+    not_useful: list[str] = Field(default_factory=list, max_length=100)
+    client: str | None = Field(default=None, max_length=200)
+
+
+class FeedbackRecord(FeedbackRequest):
+    """One stored piece of feedback."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    created: str
+    source: str = "api"
+
+
+class FeedbackResult(BaseModel):
+    id: int
+    stored: int
+
+
+class ImportReport(BaseModel):
+    """``qa feedback import``: records stored, and the strings that matched no clause (reported, not guessed)."""
+
+    stored: int = 0
+    skipped: int = 0
+    unmatched: list[dict] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)

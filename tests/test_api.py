@@ -302,14 +302,16 @@ def test_upload_then_search_then_delete(writer, writable):
     report = response.json()["report"]
     assert len(report["added"]) == 1 and not report["errors"] and report["documents"] == 6
     doc_id = report["added"][0]
+    assert response.json()["files"] == [{"name": "测试市飞地孵化器方案.txt", "status": "added", "doc_id": doc_id,
+                                         "reason": None}]
     assert int(response.headers["X-Index-Generation"]) > before
-    saved = writable.index / "sources" / "测试市飞地孵化器方案.txt"
-    assert saved.read_bytes() == NEW_DOC.encode()
+    meta = writer.get(f"/documents/{doc_id}").json()["meta"]
+    saved = Path(meta["source_path"])
+    assert saved.parent == writable.index / "sources" and saved.read_bytes() == NEW_DOC.encode()
+    assert meta["source_name"] == "测试市飞地孵化器方案.txt"
     assert doc_id in _doc_ids_of(writer, "飞地孵化器")
     answer = writer.post("/ask", json={"question": "测试市到2026年要在上海建成几家飞地孵化器?"}).json()
     assert answer["answerable"] and "飞地孵化器2家" in answer["answer"]
-    meta = writer.get(f"/documents/{doc_id}").json()["meta"]
-    assert meta["source_path"].endswith("测试市飞地孵化器方案.txt")
 
     deleted = writer.delete(f"/documents/{doc_id}", headers=AUTH)
     assert deleted.status_code == 200, deleted.text
@@ -325,8 +327,10 @@ def test_upload_names_are_sanitised(writer, writable):
                            files={"files": ("../../escape 政策.txt", NEW_DOC.encode(), "text/plain")})
     assert response.status_code == 201, response.text
     doc_id = response.json()["report"]["added"][0]
-    source = Path(writer.get(f"/documents/{doc_id}").json()["meta"]["source_path"])
-    assert source.name == "escape 政策.txt" and source.parent.resolve() == (writable.index / "sources").resolve()
+    meta = writer.get(f"/documents/{doc_id}").json()["meta"]
+    source = Path(meta["source_path"])
+    assert meta["source_name"] == "escape 政策.txt"
+    assert source.parent.resolve() == (writable.index / "sources").resolve()
     assert not (writable.index.parent / "escape 政策.txt").exists()
     assert writer.delete(f"/documents/{doc_id}", headers=AUTH).status_code == 200
 
@@ -349,12 +353,63 @@ def test_bad_uploads_are_rejected_and_nothing_is_lost(writer, writable, name, da
     assert not (writable.index / "sources" / name).exists()
 
 
-def test_one_bad_file_rejects_the_batch(writer, writable):
-    files = [("files", ("good.txt", NEW_DOC.encode(), "text/plain")),
-             ("files", ("bad.pdf", b"not a pdf", "application/pdf"))]
-    assert_client_error(writer.post("/documents", headers=AUTH, files=files), 422, "bad.pdf")
-    assert writer.get("/health").json()["documents"] == 5
-    assert not (writable.index / "sources" / "good.txt").exists()
+def test_good_files_go_in_when_one_fails(writer, writable):
+    files = [("files", ("good.txt", NEW_DOC.replace("测试市", "良好市").encode(), "text/plain")),
+             ("files", ("bad.pdf", b"not a pdf", "application/pdf")),
+             ("files", ("program.exe", b"MZ", "application/octet-stream"))]
+    response = writer.post("/documents", headers=AUTH, files=files)
+    assert response.status_code == 201, response.text
+    results = {f["name"]: f for f in response.json()["files"]}
+    assert results["good.txt"]["status"] == "added"
+    assert results["bad.pdf"]["status"] == "rejected" and "PDF" in results["bad.pdf"]["reason"]
+    assert results["program.exe"]["status"] == "rejected" and ".exe" in results["program.exe"]["reason"]
+    assert writer.get("/health").json()["documents"] == 6
+    assert len(list((writable.index / "sources").glob("*.pdf"))) == 0
+    assert writer.delete(f"/documents/{results['good.txt']['doc_id']}", headers=AUTH).status_code == 200
+
+
+def test_two_offices_same_file_name_keep_both_and_same_bytes_is_a_duplicate(writer, writable):
+    first = NEW_DOC.replace("测试市", "甲市").encode()
+    second = NEW_DOC.replace("测试市", "乙市").encode()
+    a = writer.post("/documents", headers=AUTH, files={"files": ("附件1.txt", first, "text/plain")}).json()
+    b = writer.post("/documents", headers=AUTH, files={"files": ("附件1.txt", second, "text/plain")}).json()
+    assert a["files"][0]["status"] == b["files"][0]["status"] == "added"
+    assert a["files"][0]["doc_id"] != b["files"][0]["doc_id"]
+    titles = {m["title"] for m in writer.get("/documents").json()}
+    assert {"甲市飞地孵化器建设实施方案", "乙市飞地孵化器建设实施方案"} <= titles
+    again = writer.post("/documents", headers=AUTH, files={"files": ("另一个名字.txt", first, "text/plain")})
+    assert again.status_code == 200 and again.json()["files"][0]["status"] == "duplicate"
+    assert again.json()["files"][0]["doc_id"] == a["files"][0]["doc_id"]
+    for result in (a, b):
+        assert writer.delete(f"/documents/{result['files'][0]['doc_id']}", headers=AUTH).status_code == 200
+
+
+def test_long_chinese_file_name_uploads_and_no_server_path_leaks(writer, writable):
+    name = "关于印发" + "某某市科技创新政策" * 11 + "的通知.txt"
+    assert len(name) >= 100 and len(name.encode()) > 255
+    response = writer.post("/documents", headers=AUTH,
+                           files={"files": (name, NEW_DOC.replace("测试市", "长名市").encode(), "text/plain")})
+    assert response.status_code == 201, response.text
+    doc_id = response.json()["files"][0]["doc_id"]
+    assert writer.get(f"/documents/{doc_id}").json()["meta"]["source_name"] == name
+    bad = writer.post("/documents", headers=AUTH, files={"files": (name.replace(".txt", ".pdf"), b"x", "x/y")})
+    assert bad.status_code == 422 and str(writable.index) not in bad.text
+    assert writer.delete(f"/documents/{doc_id}", headers=AUTH).status_code == 200
+
+
+def test_replacing_is_explicit(writer, writable):
+    response = writer.post("/documents", headers=AUTH,
+                           files={"files": ("plan.txt", NEW_DOC.replace("测试市", "换版市").encode(), "text/plain")})
+    doc_id = response.json()["files"][0]["doc_id"]
+    newer = NEW_DOC.replace("测试市", "换版市").replace("飞地孵化器2家", "飞地孵化器3家").encode()
+    replaced = writer.put(f"/documents/{doc_id}", headers=AUTH, files={"file": ("plan-v2.txt", newer, "text/plain")})
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["files"][0]["status"] == "replaced" and replaced.json()["files"][0]["doc_id"] == doc_id
+    document = writer.get(f"/documents/{doc_id}").json()
+    assert "飞地孵化器3家" in document["body"] and document["meta"]["source_name"] == "plan-v2.txt"
+    assert_client_error(writer.put("/documents/nope", headers=AUTH, files={"file": ("x.txt", newer, "text/plain")}),
+                        404)
+    assert writer.delete(f"/documents/{doc_id}", headers=AUTH).status_code == 200
 
 
 def test_upload_size_limit(writer):

@@ -32,6 +32,7 @@ from qa.answers.citations import CitedAnswer, refusal
 from qa.answers.question import Question, QuestionAnalyzer
 from qa.answers.scope import Scope, ScopeChecker
 from qa.answers.text import containment, figure_positions, has_figure, normalise, sentence_spans
+from qa.config import settings
 from qa.retrieval.searcher import Searcher
 from qa.schemas import Answer, AnswerPart, Filters, Hit
 
@@ -159,6 +160,9 @@ class ExtractiveAnswerer:
     def __init__(self, searcher: Searcher, model: AnswerModel | None = None):
         self.searcher = searcher
         self.model = model or AnswerModel.shipped()
+        override = settings().answer_threshold
+        if model is None and override is not None:
+            self.model.threshold = override
         index = searcher.index
         self.analyzer = QuestionAnalyzer(index)
         self.scope = ScopeChecker(index.metas, mentioned=index.mentions)

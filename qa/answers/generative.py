@@ -19,7 +19,6 @@ garbage or nothing survives the check, the extractive answer is returned (``answ
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass
 
@@ -73,15 +72,16 @@ class LLMConfig:
 
     @classmethod
     def from_env(cls) -> LLMConfig | None:
-        """The configuration from ``QA_LLM_*`` variables; None when ``QA_LLM_BASE_URL`` is unset."""
-        base = os.environ.get("QA_LLM_BASE_URL", "").strip()
+        """The configuration from ``QA_LLM_*`` settings; None when ``QA_LLM_BASE_URL`` is unset."""
+        from qa.config import settings
+
+        config = settings()
+        base = (config.llm_base_url or "").strip()
         if not base:
             return None
-        return cls(base_url=base, model=os.environ.get("QA_LLM_MODEL", "default"),
-                   api_key=os.environ.get("QA_LLM_API_KEY") or None,
-                   timeout=float(os.environ.get("QA_LLM_TIMEOUT", "30")),
-                   min_containment=float(os.environ.get("QA_LLM_MIN_CONTAINMENT", "0.6")),
-                   keep_unsupported=os.environ.get("QA_LLM_KEEP_UNSUPPORTED", "").lower() in ("1", "true", "yes"))
+        return cls(base_url=base, model=config.llm_model, api_key=config.llm_api_key or None,
+                   timeout=config.llm_timeout, min_containment=config.llm_min_containment,
+                   keep_unsupported=config.llm_keep_unsupported)
 
     @property
     def url(self) -> str:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.api import errors
 from qa.api.background import Background
-from qa.api.routers import ask, clauses, documents, health, search, similar
+from qa.api.routers import ask, clauses, documents, feedback, health, search, similar
 from qa.api.state import ServiceSettings, ServiceState
 
 MULTIPART_SLACK = 64 * 1024  # multipart boundaries and headers on top of the files themselves
@@ -29,6 +29,7 @@ DESCRIPTION = """Semantic search and cited question answering over Chinese gover
 * `POST /similar` — how other documents word a draft sentence, with the shared wording marked.
 * `GET /documents`, `GET /documents/{doc_id}`, `GET /clauses/{clause_id}` — browse the collection.
 * `POST /documents`, `DELETE /documents/{doc_id}` — change it; need `Authorization: Bearer $QA_API_TOKEN`.
+* `POST /feedback`, `GET /feedback/export` — which clauses answered a question; `qa train` learns from them.
 """
 
 
@@ -102,7 +103,7 @@ def create_app(index_dir: Path, model: str | None = None, settings: ServiceSetti
     app.state.service = state
     app.state.background = background
     errors.install(app)
-    for module in (health, search, ask, similar, documents, clauses):
+    for module in (health, search, ask, similar, documents, clauses, feedback):
         app.include_router(module.router)
     app.add_middleware(UploadSizeLimit, limit=settings.max_upload_bytes)
     return app

@@ -1,8 +1,10 @@
 """Error responses: every client error is a 4xx JSON body naming the field or cause; no tracebacks.
 
 Validation errors keep FastAPI's ``detail`` list (``loc``, ``msg``, ``type``; without echoing the
-input) and add a one-line ``message``. An index that cannot be extended with the embedder available
-now is a 409 saying to rebuild it. Anything unexpected becomes a JSON 500 with no internals.
+input) and add a one-line ``message``. qa's own errors map to one status each (``STATUS``): bad input
+422, not found 404, a conflict with the index's state (another model built it) 409, an index that is
+damaged, of an old format or busy 503 with its message. Anything unexpected becomes a JSON 500 with no
+internals.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from qa.index.collection import EmbedderMismatchError
+from qa.errors import BadInput, Conflict, NotFound, QAError, Unavailable
 
 log = logging.getLogger("qa.api")
 
@@ -63,9 +65,15 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
                         headers=getattr(exc, "headers", None))
 
 
-async def index_conflict(request: Request, exc: EmbedderMismatchError) -> JSONResponse:
-    """The index cannot be changed with the embedder available now: the operator must rebuild it."""
-    return JSONResponse(status_code=409, content={"detail": str(exc)})
+STATUS: dict[type[QAError], int] = {BadInput: 422, NotFound: 404, Conflict: 409, Unavailable: 503}
+
+
+async def qa_error(request: Request, exc: QAError) -> JSONResponse:
+    """qa's own errors: the status of the first kind in ``STATUS`` the error is, and its message."""
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
+    if status >= 500:
+        log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+    return JSONResponse(status_code=status, content={"detail": str(exc)})
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -77,5 +85,5 @@ def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(EmbedderMismatchError, index_conflict)
+    app.add_exception_handler(QAError, qa_error)
     app.add_exception_handler(Exception, unexpected_error)

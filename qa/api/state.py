@@ -7,7 +7,6 @@ the old index or wholly from the new one while an upload or delete replaces it.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,10 +15,13 @@ from pathlib import Path
 from qa.answers.extractive import ExtractiveAnswerer
 from qa.answers.generative import LLMAnswerer, LLMConfig
 from qa.answers.similar import SimilarFinder
+from qa.config import settings
 from qa.embed.base import Embedder
+from qa.feedback.query_model import active_dense_weight, active_version, with_active_tower
 from qa.index.catalog import DATABASE, FORMAT_VERSION
 from qa.index.collection import Index
 from qa.index.embedding import embedder_for_query, load_configured
+from qa.retrieval.fusion import FusionConfig
 from qa.retrieval.searcher import Searcher
 
 log = logging.getLogger("qa.api")
@@ -45,14 +47,10 @@ class ServiceSettings:
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
-        """Read ``QA_API_TOKEN``, ``QA_MAX_UPLOAD_MB`` and ``QA_LLM_*``."""
-        token = os.environ.get("QA_API_TOKEN", "").strip() or None
-        try:
-            limit = float(os.environ.get("QA_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB))
-        except ValueError:
-            raise ValueError(f"QA_MAX_UPLOAD_MB must be a number, not {os.environ['QA_MAX_UPLOAD_MB']!r}") from None
-        embed_job = os.environ.get("QA_EMBED_JOB", "1").strip().lower() not in ("0", "false", "no", "off")
-        return cls(api_token=token, max_upload_mb=limit, llm=LLMConfig.from_env(), embed_job=embed_job)
+        """The service's part of ``qa.config.Settings`` (``QA_API_TOKEN``, ``QA_MAX_UPLOAD_MB``, ``QA_LLM_*``…)."""
+        config = settings()
+        return cls(api_token=(config.api_token or "").strip() or None, max_upload_mb=config.max_upload_mb,
+                   llm=LLMConfig.from_env(), poll_seconds=config.poll_seconds, embed_job=config.embed_job)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -84,10 +82,11 @@ class Snapshot:
         return self.searcher.index
 
 
-def load_snapshot(index: Index, embedder: Embedder | None, settings: ServiceSettings) -> Snapshot:
+def load_snapshot(index: Index, embedder: Embedder | None, settings: ServiceSettings,
+                  dense_weight: float | None = None) -> Snapshot:
     """Wrap one view of the index (and the service's embedder) for answering requests."""
     started = time.monotonic()
-    searcher = Searcher(index, embedder)
+    searcher = Searcher(index, embedder, fusion=FusionConfig.configured(dense_weight))
     extractive = ExtractiveAnswerer(searcher)
     answerer = LLMAnswerer(extractive, settings.llm) if settings.llm is not None else extractive
     snapshot = Snapshot(searcher=searcher, answerer=answerer, similar=SimilarFinder(searcher),
@@ -117,19 +116,30 @@ class ServiceState:
         self.write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
         index = Index.open(self.index_dir)
+        from qa.api.uploads import orphans  # an upload killed before its commit left its file behind
+
+        orphans(self.sources_dir, {m.source_path for m in index.metas})
         self.embedder = embedder_for_query(index, model) if index.embedder_info else None
         if self.embedder is None:
             self.embedder, self.embedder_error = load_configured(model)
         else:
             self.embedder_error = None
-        self.snapshot: Snapshot = load_snapshot(index, self._usable_embedder(index), settings)
+        self._tuned: tuple[int | None, Embedder | None] = (None, None)
+        self.snapshot: Snapshot = load_snapshot(index, self._usable_embedder(index), settings,
+                                                active_dense_weight(index))
 
     def _usable_embedder(self, index: Index) -> Embedder | None:
-        """The service's embedder if the index's vectors are its (an index without vectors is lexical)."""
+        """The service's embedder if the index's vectors are its (an index without vectors is lexical), with the
+        query model trained on feedback when one is active (loaded once per version)."""
         if self.embedder is None or not index.embedder_info:
             return None
         index.check_embedder(self.embedder)
-        return self.embedder
+        version = (active_version(index) or {}).get("active")
+        if version is None:
+            return self.embedder
+        if self._tuned[0] != version:
+            self._tuned = (version, with_active_tower(index, self.embedder))
+        return self._tuned[1]
 
     def reload(self) -> Snapshot:
         """Open the index's latest commit (reusing loaded segments) and swap it in with one assignment."""
@@ -137,7 +147,7 @@ class ServiceState:
             index = self.snapshot.index.refresh()
             if index.generation == self.snapshot.generation:
                 return self.snapshot
-            fresh = load_snapshot(index, self._usable_embedder(index), self.settings)
+            fresh = load_snapshot(index, self._usable_embedder(index), self.settings, active_dense_weight(index))
             self.snapshot = fresh
             return fresh
 

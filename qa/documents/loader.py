@@ -55,13 +55,16 @@ def read_sidecar(path: Path) -> dict[str, str]:
     return {k: (str(v) if v is not None else None) for k, v in data.items()}
 
 
-def load_document(path: Path, max_chars: int = MAX_CLAUSE_CHARS, data: bytes | None = None) -> Document:
+def load_document(path: Path, max_chars: int = MAX_CLAUSE_CHARS, data: bytes | None = None,
+                  doc_id: str | None = None, source_name: str | None = None) -> Document:
     """Parse one file.
 
     Args:
         path: the source file.
         max_chars: clause length above which a clause is split into parts.
         data: the file's bytes, if already read.
+        doc_id: the document's id (default: from the file's folder and name).
+        source_name: the file's name as sent (default: its name on disk).
 
     Returns:
         the document with metadata, cleaned body and clauses.
@@ -88,7 +91,7 @@ def load_document(path: Path, max_chars: int = MAX_CLAUSE_CHARS, data: bytes | N
     if not body.strip():
         raise DocumentError("no text left after removing page chrome")
     meta = DocumentMeta(
-        doc_id=doc_id_for(path), title=found.title, notice_title=found.notice_title,
+        doc_id=doc_id or doc_id_for(path), source_name=source_name or path.name, title=found.title, notice_title=found.notice_title,
         doc_number=found.doc_number, issuer=found.issuer, region=found.region,
         written_date=found.written_date, published_date=found.published_date, validity=found.validity,
         source_path=str(path), sha256=hashlib.sha256(data).hexdigest(), format=fmt, char_count=len(body),

@@ -10,13 +10,15 @@ import re
 import zipfile
 from pathlib import Path
 
+from qa.errors import BadInput
+
 SUPPORTED = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
              ".docx": "docx", ".pdf": "pdf"}
 _MAGIC = {b"%PDF": "a PDF", b"PK\x03\x04": "a ZIP/DOCX archive", b"\xd0\xcf\x11\xe0": "a legacy MS Office (.doc) file",
           b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image"}
 
 
-class DocumentError(Exception):
+class DocumentError(BadInput):
     """A source file that cannot be read; the message is one line naming the cause."""
 
 
@@ -70,10 +72,14 @@ def _check_magic(data: bytes, fmt: str) -> None:
 
 
 def decode(data: bytes) -> str:
-    """Decode text bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312)."""
+    """Decode text bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312), else UTF-16
+    (with or without BOM: Windows tools write it without one)."""
     if b"\x00" in data[:4096]:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             return data.decode("utf-16")
+        text = _utf16(data)
+        if text is not None:
+            return text
         raise DocumentError("binary content (NUL bytes) in a text file")
     try:
         return data.decode("utf-8-sig")
@@ -84,10 +90,37 @@ def decode(data: bytes) -> str:
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
+        text = None
+    if text is not None and not _looks_garbled(text):
+        return text
+    wide = _utf16(data)
+    if wide is not None:
+        return wide
+    if text is None:
         raise DocumentError(f"not valid UTF-8 (byte {utf8_error.start}) nor GB18030/GBK text") from None
-    if _looks_garbled(text):
-        raise DocumentError(f"not valid UTF-8 (byte {utf8_error.start}) and decodes to garbage as GB18030")
-    return text
+    raise DocumentError(f"not valid UTF-8 (byte {utf8_error.start}) and decodes to garbage as GB18030")
+
+
+def _utf16(data: bytes) -> str | None:
+    """The text of UTF-16 bytes without a byte-order mark, if they are that (little- or big-endian)."""
+    if len(data) % 2:
+        return None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if text.strip() and not _looks_garbled(text) and _plausible(text):
+            return text
+    return None
+
+
+def _plausible(text: str) -> bool:
+    """Mostly CJK, ASCII letters, digits, spaces and punctuation (a wrong byte order is not)."""
+    sample = text[:20000]
+    good = sum(1 for ch in sample if ch.isascii() or 0x4E00 <= ord(ch) <= 0x9FFF or 0x3000 <= ord(ch) <= 0x303F
+               or 0xFF00 <= ord(ch) <= 0xFFEF)
+    return good / len(sample) > 0.9
 
 
 def _looks_garbled(text: str) -> bool:

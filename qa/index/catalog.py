@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.errors import Unavailable
 from qa.schemas import Clause, Document, DocumentMeta
 
 FORMAT_VERSION = 2
@@ -38,7 +39,7 @@ CREATE INDEX IF NOT EXISTS passages_by_clause ON passages(clause_id);
 CREATE INDEX IF NOT EXISTS passages_by_dense ON passages(dense);
 CREATE TABLE IF NOT EXISTS segments(
     seg INTEGER PRIMARY KEY, kind TEXT NOT NULL, rows INTEGER NOT NULL, vector_kind INTEGER NOT NULL DEFAULT 0,
-    commit_no INTEGER NOT NULL);
+    commit_no INTEGER NOT NULL, files TEXT);
 CREATE TABLE IF NOT EXISTS commits(commit_no INTEGER PRIMARY KEY, at TEXT NOT NULL, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sentences(
     pid INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, kind INTEGER NOT NULL, vector BLOB NOT NULL,
@@ -46,8 +47,20 @@ CREATE TABLE IF NOT EXISTS sentences(
 """
 
 
-class CatalogError(RuntimeError):
+class CatalogError(Unavailable):
     """The catalog is missing, of another format, or damaged."""
+
+
+def file_digests(folder: Path) -> dict[str, list]:
+    """[size, sha256] of every file of a segment folder."""
+    digests = {}
+    for path in sorted(Path(folder).iterdir()):
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digests[path.name] = [path.stat().st_size, digest.hexdigest()]
+    return digests
 
 
 def text_key(text: str) -> int:
@@ -85,6 +98,7 @@ class SegmentRecord:
     kind: str  # "lexical" or "vector"
     rows: int
     vector_kind: int = VECTOR_NONE
+    files: dict | None = None  # file name → [size, sha256], checked at load (sizes) and by ``qa check`` (all)
 
 
 class Catalog:
@@ -109,6 +123,11 @@ class Catalog:
                 self.db.executescript(SCHEMA)
                 if self.get_info("format_version") is None:
                     self.set_info("format_version", FORMAT_VERSION)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(segments)")}
+            if columns and "files" not in columns:  # an index written before checksums were kept
+                self.db.execute("ALTER TABLE segments ADD COLUMN files TEXT")
+            self.db.execute("CREATE TABLE IF NOT EXISTS sentences(pid INTEGER NOT NULL, start INTEGER NOT NULL, "
+                            "end INTEGER NOT NULL, kind INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (pid, start))")
             version = self.get_info("format_version")
         except sqlite3.DatabaseError as err:
             raise CatalogError(f"{self.path} is damaged: {err}") from err
@@ -188,10 +207,10 @@ class Catalog:
                 "teacher_vectors": by_kind.get(VECTOR_TEACHER, 0), "student_vectors": by_kind.get(VECTOR_STUDENT, 0)}
 
     def segments(self, kind: str | None = None) -> list[SegmentRecord]:
-        query = "SELECT seg, kind, rows, vector_kind FROM segments"
+        query = "SELECT seg, kind, rows, vector_kind, files FROM segments"
         rows = self.db.execute(query + (" WHERE kind = ?" if kind else "") + " ORDER BY seg",
                                (kind,) if kind else ()).fetchall()
-        return [SegmentRecord(*row) for row in rows]
+        return [SegmentRecord(*row[:4], files=json.loads(row[4]) if row[4] else None) for row in rows]
 
     def next_id(self, key: str, count: int = 1) -> int:
         """Reserve ``count`` consecutive ids of a sequence (passage ids, segment numbers); never reused."""
@@ -229,8 +248,9 @@ class Catalog:
         return self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
 
     def add_segment(self, record: SegmentRecord, commit_no: int) -> None:
-        self.db.execute("INSERT INTO segments(seg, kind, rows, vector_kind, commit_no) VALUES (?, ?, ?, ?, ?)",
-                        (record.seg, record.kind, record.rows, record.vector_kind, commit_no))
+        self.db.execute("INSERT INTO segments(seg, kind, rows, vector_kind, commit_no, files) VALUES (?, ?, ?, ?, ?, ?)",
+                        (record.seg, record.kind, record.rows, record.vector_kind, commit_no,
+                         json.dumps(record.files) if record.files else None))
 
     def drop_segments(self, segs: Iterable[int]) -> None:
         self.db.executemany("DELETE FROM segments WHERE seg = ?", [(s,) for s in segs])
@@ -250,7 +270,11 @@ class Catalog:
             chunk = wanted[first:first + 900]
             query = f"SELECT pid, start, end, vector FROM sentences WHERE pid IN ({','.join('?' * len(chunk))}) " \
                     "ORDER BY pid, start"
-            for pid, start, end, blob in self.db.execute(query, chunk):
+            try:
+                rows = self.db.execute(query, chunk).fetchall()
+            except sqlite3.OperationalError:  # an index written before sentence vectors existed
+                return {}
+            for pid, start, end, blob in rows:
                 found.setdefault(pid, []).append((start, end, np.frombuffer(blob, dtype=np.float16).astype(np.float32)))
         return found
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.embed.base import Embedder
+from qa.errors import Conflict
 from qa.index.catalog import DATABASE, Catalog, CatalogError, LiveRows
 from qa.index.lexical import Tokenizer
 from qa.index.postings import LexicalSegment, LexicalView
@@ -29,7 +31,7 @@ CLAUSE_CACHE = 4096
 DOCUMENT_CACHE = 64
 
 
-class EmbedderMismatchError(RuntimeError):
+class EmbedderMismatchError(Conflict):
     """The index was built by another embedder than the one offered to query or extend it."""
 
 
@@ -73,6 +75,7 @@ class Index:
         self.embedder_info: dict | None = None
         self.student_info: dict | None = None
         self._tokenizer: Tokenizer | None = None
+        self.damaged: list[str] = []
         self._loaded: dict[tuple[str, int], object] = {}
         self._clauses: OrderedDict[int, Clause] = OrderedDict()
         self.passages = PassageList(self)
@@ -97,18 +100,17 @@ class Index:
             index._tokenizer = previous._tokenizer
         for attempt in range(3):  # a merge may retire a segment between reading the catalog and opening it
             try:
-                index._load()
+                index._load(missing_is_damage=attempt == 2)
                 return index
             except FileNotFoundError:
-                if attempt == 2:
-                    raise
+                time.sleep(0.05)
         return index
 
     def refresh(self) -> Index:
         """A view of the folder's latest commit, reusing what this one loaded."""
         return Index.open(self.root, previous=self)
 
-    def _load(self) -> None:
+    def _load(self, missing_is_damage: bool = False) -> None:
         catalog = self.catalog
         assert catalog is not None
         with catalog.read():
@@ -128,12 +130,31 @@ class Index:
 
         lexical, lexical_maps = [], []
         vectors, vector_maps = [], []
+        self.damaged = []
         for record in segments:
             key = (record.kind, record.seg)
             if key not in self._loaded:
                 folder = segment_folder(self.root, record.kind, record.seg)
-                self._loaded[key] = LexicalSegment.load(folder, record.seg) if record.kind == "lexical" \
-                    else VectorSegment.load(folder, record.seg)
+                try:
+                    problem = _size_problem(folder, record.files)
+                except FileNotFoundError:
+                    if not missing_is_damage:
+                        raise
+                    problem = f"{folder.name} is missing"
+                if problem is None:
+                    try:
+                        self._loaded[key] = LexicalSegment.load(folder, record.seg) if record.kind == "lexical" \
+                            else VectorSegment.load(folder, record.seg)
+                    except FileNotFoundError:
+                        if not missing_is_damage:
+                            raise
+                        problem = f"{folder.name} is missing"
+                    except Exception as err:  # a damaged file: serve the rest, say what is wrong
+                        problem = f"{folder.name}: cannot be read ({type(err).__name__}: {err})"
+                if problem is not None:
+                    log.error("index %s is damaged: %s; run `qa check --repair`", self.root, problem)
+                    self.damaged.append(problem)
+                    continue
             segment = self._loaded[key]
             if record.kind == "lexical":
                 lexical.append(segment)
@@ -255,6 +276,21 @@ class Index:
 
     def describe(self) -> str:
         return json.dumps({"root": str(self.root), "commit": self.generation, **self.counts()})
+
+
+def _size_problem(folder: Path, files: dict | None) -> str | None:
+    """What is wrong with a segment folder's files, judged by their recorded sizes (None: nothing seen)."""
+    if not files:
+        return None
+    for name, (size, _digest) in files.items():
+        path = folder / name
+        if not path.exists():
+            if not folder.exists():
+                raise FileNotFoundError(folder)  # retired by a merge since the catalog was read: reload
+            return f"{folder.name}/{name} is missing"
+        if path.stat().st_size != size:
+            return f"{folder.name}/{name} has {path.stat().st_size} bytes where {size} were written"
+    return None
 
 
 class PassageList:

@@ -168,7 +168,10 @@ def run(root: Path, embedder: Embedder, batch: int = BATCH, progress: Progress |
         counts = catalog.counts()
         missing = catalog.db.execute("SELECT count(*) FROM passages WHERE dense = 0").fetchone()[0]
         if missing > STUDENT_ABOVE and embedder.model is not None:
-            student_report = cover_with_student(root, embedder, progress, lock_timeout=lock_timeout)
+            from qa.config import settings
+
+            student_report = cover_with_student(root, embedder, progress, sample=settings().student_sample,
+                                                lock_timeout=lock_timeout)
             report.embedded += student_report.embedded
             report.student_encoded = student_report.student_encoded
             report.student = student_report.student

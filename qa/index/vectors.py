@@ -156,14 +156,15 @@ class VectorView:
         return scores_all[order], rows_all[order]
 
     def vectors_of(self, rows: np.ndarray) -> np.ndarray:
-        """The live vector of each of ``rows`` (zeros where a row has none)."""
-        out = np.zeros((len(rows), self.dim), dtype=np.float32)
-        where = {int(r): i for i, r in enumerate(rows)}
+        """The live vector of each of ``rows`` (a row may repeat; zeros where a row has none)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        unique, inverse = np.unique(rows, return_inverse=True)
+        found = np.zeros((len(unique), self.dim), dtype=np.float32)
         for segment, row_map in zip(self.segments, self.row_maps, strict=True):
-            local = np.flatnonzero(np.isin(row_map, rows))
-            for row, vector in zip(row_map[local].tolist(), np.asarray(segment.vectors[local]), strict=True):
-                out[where[row]] = vector
-        return out
+            local = np.flatnonzero(np.isin(row_map, unique))
+            if len(local):
+                found[np.searchsorted(unique, row_map[local])] = np.asarray(segment.vectors[local])
+        return found[inverse]
 
     def exact_scores(self, query: np.ndarray) -> np.ndarray:
         """Inner product of ``query`` with every live row's vector (0 for rows without one)."""

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.errors import Unavailable
 from qa.index import postings, vectors
-from qa.index.catalog import VECTOR_NONE, VECTOR_TEACHER, Catalog, SegmentRecord
+from qa.index.catalog import VECTOR_NONE, VECTOR_TEACHER, Catalog, SegmentRecord, file_digests
 from qa.index.collection import SEGMENTS, Index, check_format, segment_folder
 from qa.index.sentence_vectors import SentenceRows, sentence_rows
 from qa.schemas import Document
@@ -35,7 +36,7 @@ MAX_DEAD_SHARE = 0.3
 Progress = Callable[[str], None]
 
 
-class WriteLockTimeout(TimeoutError):
+class WriteLockTimeout(Unavailable, TimeoutError):
     """Another writer held the index for longer than the caller was willing to wait."""
 
 
@@ -192,7 +193,7 @@ class IndexWriter:
         lexical_folder = segment_folder(self.root, "lexical", seg)
         postings.write_segment(lexical_folder, pids, tokens)
         written.append(lexical_folder)
-        catalog.add_segment(SegmentRecord(seg, "lexical", count), catalog.commit_no)
+        catalog.add_segment(SegmentRecord(seg, "lexical", count, files=file_digests(lexical_folder)), catalog.commit_no)
         kind = VECTOR_NONE
         if encode is not None and count:
             texts = [passage_text_of(p.document, c) for p in batch for c in p.document.clauses]
@@ -201,7 +202,8 @@ class IndexWriter:
             vector_folder = segment_folder(self.root, "vector", seg + 1)
             vectors.write_segment(vector_folder, pids, matrix, kinds=np.full(count, kind, dtype=np.int8))
             written.append(vector_folder)
-            catalog.add_segment(SegmentRecord(seg + 1, "vector", count), catalog.commit_no)
+            catalog.add_segment(SegmentRecord(seg + 1, "vector", count, files=file_digests(vector_folder)),
+                                catalog.commit_no)
         offset = 0
         for prepared in batch:
             document = prepared.document
@@ -241,7 +243,8 @@ class IndexWriter:
             folder = segment_folder(self.root, "vector", seg)
             vectors.write_segment(folder, pids[keep], matrix[keep], kinds=np.full(int(keep.sum()), kind, np.int8))
             try:
-                catalog.add_segment(SegmentRecord(seg, "vector", int(keep.sum())), catalog.commit_no)
+                catalog.add_segment(SegmentRecord(seg, "vector", int(keep.sum()), files=file_digests(folder)),
+                                    catalog.commit_no)
                 catalog.set_dense(pids[keep].tolist(), kind)
                 if sentences:
                     catalog.put_sentences([row for row in sentences if row[0] in live], kind)
@@ -277,7 +280,8 @@ class IndexWriter:
             try:
                 with self.catalog.write():
                     self.catalog.record_commit(f"merge {kind} {len(chosen)} segments")
-                    self.catalog.add_segment(SegmentRecord(seg, kind, rows), self.catalog.commit_no)
+                    self.catalog.add_segment(SegmentRecord(seg, kind, rows, files=file_digests(folder)),
+                                             self.catalog.commit_no)
                     self.catalog.drop_segments(segments[i].seg for i in chosen)
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -14,7 +14,7 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class FusionConfig:
+class FusionConfig:  # defaults; ``FusionConfig.configured`` applies ``QA_FUSION_METHOD`` / ``QA_DENSE_WEIGHT``
     """Fusion settings.
 
     Args:
@@ -28,6 +28,16 @@ class FusionConfig:
     dense_weight: float = 0.5
     rrf_k: float = 60.0
     depth: int = 200
+
+    @classmethod
+    def configured(cls, dense_weight: float | None = None) -> FusionConfig:
+        """The settings' fusion; ``dense_weight`` (an index's trained weight) unless ``QA_DENSE_WEIGHT`` is set."""
+        from qa.config import settings
+
+        config = settings()
+        weight = config.dense_weight if config.dense_weight is not None else dense_weight
+        return cls(method=config.fusion_method, dense_weight=cls.dense_weight if weight is None else weight,
+                   depth=config.fusion_depth)
 
 
 def top_candidates(scores: np.ndarray, depth: int, mask: np.ndarray | None = None) -> np.ndarray:

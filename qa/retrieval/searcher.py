@@ -39,7 +39,7 @@ class Searcher:
     def __init__(self, index: Index, embedder: Embedder | None, fusion: FusionConfig | None = None):
         self.index = index
         self.embedder = embedder
-        self.fusion = fusion or FusionConfig()
+        self.fusion = fusion or FusionConfig.configured()
         metas = index.metas
         self.parser = QueryParser(metas)
         self._doc_region = np.array([m.region or "" for m in metas], dtype=object)
@@ -50,6 +50,7 @@ class Searcher:
         self._doc_pos = {doc_id: i for i, doc_id in enumerate(index.doc_order)}
         self._text_key = index.rows.text_keys
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.cache_size = 256
 
     @property
     def modes(self) -> list[str]:
@@ -158,9 +159,21 @@ class Searcher:
             assert self.embedder is not None
             vector = self.embedder.encode_queries([text])[0]
             self._query_cache[text] = vector
-            while len(self._query_cache) > 256:
+            while len(self._query_cache) > max(self.cache_size, 256):
                 self._query_cache.popitem(last=False)
         return vector
+
+    def warm(self, queries: list[str]) -> None:
+        """Encode many queries in batches ahead of searching them (evaluation, training)."""
+        if self.embedder is None:
+            return
+        residuals = list(dict.fromkeys(self.parser.parse(q).residual for q in queries))
+        todo = [r for r in residuals if r not in self._query_cache]
+        self.cache_size = max(self.cache_size, len(residuals) + 256)
+        for start in range(0, len(todo), 256):
+            chunk = todo[start:start + 256]
+            for text, vector in zip(chunk, self.embedder.encode_queries(chunk), strict=True):
+                self._query_cache[text] = vector
 
     def _with_sentences(self, parsed: ParsedQuery, dense: tuple[np.ndarray, np.ndarray], lexical_rows: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray]:

@@ -11,11 +11,15 @@ from qa.retrieval.searcher import Searcher
 
 
 def load_searcher(index_dir: Path, model: str | None = None, fusion: FusionConfig | None = None) -> Searcher:
-    """Open the index at ``index_dir`` and its embedder.
+    """Open the index at ``index_dir`` and its embedder (with the query model trained on feedback, if active).
 
     Raises:
         EmbedderMismatchError: the model that built the index cannot be loaded now.
     """
+    from qa.feedback.query_model import active_dense_weight, with_active_tower
+
     index = Index.open(index_dir)
-    embedder = embedder_for_query(index, model)
+    embedder = with_active_tower(index, embedder_for_query(index, model))
+    if fusion is None:
+        fusion = FusionConfig.configured(active_dense_weight(index))
     return Searcher(index, embedder, fusion=fusion)

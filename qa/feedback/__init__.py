@@ -1,0 +1,1 @@
+"""Learning from the officials' feedback: marked clauses stored, imported pairs, the query model trained on them."""
