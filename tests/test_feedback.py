@@ -77,6 +77,26 @@ def test_feedback_is_validated_stored_and_survives_a_restart(index):
         process.wait(timeout=30)
 
 
+def test_a_thumbs_up_improves_the_next_search(tmp_path):
+    """The clause marked useful for a question comes first when the question (or a close rewording) is asked again."""
+    index = seed_index_copy(tmp_path / "index")
+    process, url = start_service(index)
+    try:
+        question = "企业在涟水遇到难处想找政府反映,有什么门路?"
+        hits = httpx.post(f"{url}/search", json={"query": question, "k": 10}, trust_env=False).json()["hits"]
+        useful = hits[4]["clause_id"]  # the fifth, as if the official found the answer there
+        response = httpx.post(f"{url}/feedback", headers={"Authorization": f"Bearer {TOKEN}"}, trust_env=False,
+                              json={"question": question, "shown": [h["clause_id"] for h in hits], "useful": [useful]})
+        assert response.status_code == 201
+        for asked in (question, "企业在涟水碰到困难想跟政府反映,有哪些渠道?"):
+            again = httpx.post(f"{url}/search", json={"query": asked, "k": 10}, trust_env=False).json()["hits"]
+            ranks = [h["clause_id"] for h in again]
+            assert useful in ranks[:3], (asked, ranks.index(useful) if useful in ranks else None)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def test_import_matches_ids_and_texts_and_reports_the_rest(index, tmp_path):
     view = Index.open(index)
     matcher = ClauseMatcher(view)

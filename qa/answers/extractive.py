@@ -343,15 +343,25 @@ class ExtractiveAnswerer:
         return self.searcher.query_vector(question) if embedder is not None else None
 
     def _clause_similarities(self, hits: list[Hit], query_vector: np.ndarray | None) -> dict[str, float]:
-        dense = self.searcher.index.dense
-        if query_vector is None or dense is None:
+        """The model's similarity of the question and each clause: its stored vector, else encoded now (a clause
+        uploaded moments ago, before the embedding job reached it)."""
+        if query_vector is None:
             return {}
-        rows = [self.searcher.index.row_of_passage(h.passage_id) for h in hits]
-        known = [(h, r) for h, r in zip(hits, rows, strict=True) if r is not None]
-        if not known:
-            return {}
-        vectors = dense.vectors_of(np.array([r for _, r in known], dtype=np.int64))
-        return {h.passage_id: float(v @ query_vector) for (h, _), v in zip(known, vectors, strict=True)}
+        index = self.searcher.index
+        dense = index.dense
+        rows = [index.row_of_passage(h.passage_id) for h in hits]
+        found: dict[str, float] = {}
+        known = [(h, r) for h, r in zip(hits, rows, strict=True) if r is not None and dense is not None
+                 and dense.covered[r]]
+        if known:
+            vectors = dense.vectors_of(np.array([r for _, r in known], dtype=np.int64))
+            found = {h.passage_id: float(v @ query_vector) for (h, _), v in zip(known, vectors, strict=True)}
+        missing = [h for h in hits if h.passage_id not in found]
+        if missing and self.searcher.embedder is not None:
+            texts = [f"《{h.doc_title}》 {' > '.join(h.heading_path)} {h.text}".replace("  ", " ") for h in missing]
+            for hit, vector in zip(missing, self.searcher.embedder.encode_passages(texts), strict=True):
+                found[hit.passage_id] = float(vector @ query_vector)
+        return found
 
     def _sentence_vectors(self, hits: list[Hit]) -> dict[tuple[str, int], np.ndarray]:
         """Vectors of the hits' sentences (offsets into ``hit.text``): stored ones, else encoded now and cached."""

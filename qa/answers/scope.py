@@ -105,6 +105,13 @@ class ScopeChecker:
                 places = found[0][1] if found else []
             self.doc_places.append(places)
         self.titles = [short_title(t) for m in metas for t in {m.title, m.notice_title or ""} if t]
+        # the collection's own regions count as places even where the gazetteer lacks them (a new district)
+        self.own_regions: dict[str, str] = {}
+        for region in {m.region for m in metas if m.region}:
+            self.own_regions[region] = region
+            short = re.sub(r"(?:市|县|区|省)$", "", region)
+            if len(short) >= 2:
+                self.own_regions.setdefault(short, region)
 
     def check(self, question: str) -> Scope:
         """The places, laws and years ``question`` names, each marked covered or not."""
@@ -122,6 +129,10 @@ class ScopeChecker:
                 continue
             seen.add(canonical)
             scope.places.append((written, canonical, self._covered(divisions)))
+        for name, region in sorted(self.own_regions.items(), key=lambda item: -len(item[0])):
+            if region not in seen and name in normal:
+                seen.add(region)
+                scope.places.append((name, region, True))
         for name in self._laws(question):
             scope.laws.append((name, self._held(name)))
         relevant = self._documents_of(scope)

@@ -17,7 +17,8 @@ from qa.answers.generative import LLMAnswerer, LLMConfig
 from qa.answers.similar import SimilarFinder
 from qa.config import settings
 from qa.embed.base import Embedder
-from qa.feedback.query_model import active_dense_weight, active_version, with_active_tower
+from qa.feedback.memory import load_memory
+from qa.feedback.query_model import active_fusion, active_version, memory_version, with_active_tower
 from qa.index.catalog import DATABASE, FORMAT_VERSION
 from qa.index.collection import Index
 from qa.index.embedding import embedder_for_query, load_configured
@@ -82,11 +83,11 @@ class Snapshot:
         return self.searcher.index
 
 
-def load_snapshot(index: Index, embedder: Embedder | None, settings: ServiceSettings,
-                  dense_weight: float | None = None) -> Snapshot:
-    """Wrap one view of the index (and the service's embedder) for answering requests."""
+def load_snapshot(index: Index, embedder: Embedder | None, settings: ServiceSettings) -> Snapshot:
+    """Wrap one view of the index (and the service's embedder, and the feedback memory) for answering requests."""
     started = time.monotonic()
-    searcher = Searcher(index, embedder, fusion=FusionConfig.configured(dense_weight))
+    memory = load_memory(index, embedder, memory_version(index, embedder)) if embedder is not None else None
+    searcher = Searcher(index, embedder, fusion=FusionConfig.configured(active_fusion(index)), memory=memory)
     extractive = ExtractiveAnswerer(searcher)
     answerer = LLMAnswerer(extractive, settings.llm) if settings.llm is not None else extractive
     snapshot = Snapshot(searcher=searcher, answerer=answerer, similar=SimilarFinder(searcher),
@@ -125,8 +126,7 @@ class ServiceState:
         else:
             self.embedder_error = None
         self._tuned: tuple[int | None, Embedder | None] = (None, None)
-        self.snapshot: Snapshot = load_snapshot(index, self._usable_embedder(index), settings,
-                                                active_dense_weight(index))
+        self.snapshot: Snapshot = load_snapshot(index, self._usable_embedder(index), settings)
 
     def _usable_embedder(self, index: Index) -> Embedder | None:
         """The service's embedder if the index's vectors are its (an index without vectors is lexical), with the
@@ -147,9 +147,15 @@ class ServiceState:
             index = self.snapshot.index.refresh()
             if index.generation == self.snapshot.generation:
                 return self.snapshot
-            fresh = load_snapshot(index, self._usable_embedder(index), self.settings, active_dense_weight(index))
+            fresh = load_snapshot(index, self._usable_embedder(index), self.settings)
             self.snapshot = fresh
             return fresh
+
+    def remember(self) -> None:
+        """Take new feedback into the memory now (a 👍 counts from the next search on): same index, new snapshot."""
+        with self._reload_lock:
+            index = self.snapshot.index
+            self.snapshot = load_snapshot(index, self._usable_embedder(index), self.settings)
 
     def latest_commit(self) -> int | None:
         """The catalog's newest commit number (cheap; None when the folder has no index yet)."""

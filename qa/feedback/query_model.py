@@ -138,7 +138,13 @@ def with_active_tower(index, base: Embedder | None) -> Embedder | None:
     return TunedEmbedder(base, QueryTower.load(base, folder), version["active"])
 
 
-def active_dense_weight(index) -> float | None:
-    """The fusion's dense weight chosen with the active query model, if any."""
+def active_fusion(index) -> dict | None:
+    """The fusion weights chosen with the active query model (dense, memory), if any."""
     version = active_version(index)
-    return version.get("dense_weight") if version else None
+    return version.get("fusion") or {"dense_weight": version.get("dense_weight")} if version else None
+
+
+def memory_version(index, embedder) -> str:
+    """The key under which the feedback memory's vectors are kept: the model and the active query model."""
+    active = (active_version(index) or {}).get("active")
+    return f"{getattr(embedder, 'fingerprint', '')[:16]}:q{active or 0}"

@@ -5,7 +5,9 @@
 2. Hard negatives: the clauses the current ranker puts first that were not marked useful.
 3. Training (``QueryTower``): contrastive loss over the stored passage vectors — each question against
    its useful clauses, its hard negatives and every other clause of the batch — with early stopping on a
-   tenth of the training pairs; then the dense weight of the fusion is chosen on that tenth too.
+   tenth of the training pairs; then the fusion's dense weight and the weight of the feedback memory
+   (``qa.feedback.memory``: past questions pointing at the clauses that answered them) are chosen on that
+   tenth too, the memory holding only the other nine.
 4. The new version is kept (and made active) only when its Recall@10 on the held-out pairs beats the
    active one's (MRR@10 breaking a tie); the command prints both. ``rollback`` returns to the previous.
 """
@@ -24,6 +26,7 @@ import numpy as np
 
 from qa.embed.transformer import SentenceTransformerEmbedder
 from qa.errors import Conflict
+from qa.feedback.memory import FeedbackMemory
 from qa.feedback.query_model import QueryTower, TunedEmbedder
 from qa.feedback.store import FeedbackStore
 from qa.index.catalog import Catalog
@@ -38,7 +41,9 @@ MIN_PAIRS = 20
 HELD_OUT_SHARE = 0.2
 HARD_NEGATIVES = 30
 TEMPERATURE = 0.05
-DENSE_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+DENSE_WEIGHTS = (0.3, 0.5, 0.7)
+MEMORY_WEIGHTS = (0.0, 0.3, 0.6, 1.0)
+MEMORY_FLOORS = (0.75, 0.85)
 
 
 class TrainingRefused(Conflict):
@@ -114,12 +119,21 @@ class Trainer:
     def versions(self) -> dict:
         return self.catalog.get_info("query_model", {"active": None, "history": []})
 
-    def searcher(self, tower: QueryTower | None, dense_weight: float | None = None) -> Searcher:
+    def searcher(self, tower: QueryTower | None, fusion: dict | None = None, memory_pairs: list[Pair] | None = None
+                 ) -> Searcher:
+        """A searcher with ``tower`` (None: the untrained model), the fusion weights (default: the active
+        version's), and a feedback memory of ``memory_pairs``."""
         embedder = TunedEmbedder(self.base, tower) if tower is not None else self.base
         active = self.versions()
-        weight = dense_weight if dense_weight is not None else \
-            (active.get("dense_weight") if active.get("active") else None)
-        return Searcher(self.index, embedder, fusion=FusionConfig(dense_weight=weight) if weight else None)
+        if fusion is None:
+            fusion = (active.get("fusion") or {"dense_weight": active.get("dense_weight")}) if active.get("active") \
+                else {}
+        memory = None
+        if memory_pairs:
+            memory = FeedbackMemory.build([p.question for p in memory_pairs],
+                                          [self._clause_rows(p.useful) for p in memory_pairs], embedder.encode_queries)
+        return Searcher(self.index, embedder, fusion=FusionConfig(**{k: v for k, v in fusion.items() if v is not None}),
+                        memory=memory)
 
     def active_tower(self) -> QueryTower | None:
         active = self.versions().get("active")
@@ -156,7 +170,7 @@ class Trainer:
         validation = shuffled[: max(1, len(shuffled) // 10)]
         fitting = shuffled[len(validation):]
         current = self.active_tower()
-        before = ranking_metrics(self.searcher(current), held)
+        before = ranking_metrics(self.searcher(current, memory_pairs=train), held)
         self.progress(f"{len(fitting)} pairs to train on, {len(validation)} to stop early, {len(held)} held out; "
                       f"held-out now: R@10 {before['recall@10']}, R@100 {before['recall@100']}, "
                       f"MRR@10 {before['mrr@10']}")
@@ -188,10 +202,12 @@ class Trainer:
             if max_seconds and time.monotonic() - started > max_seconds:
                 break
         tower.load_state(best_state)
-        weight = max(DENSE_WEIGHTS, key=lambda w: self._validate(tower, validation, w))
-        after = ranking_metrics(self.searcher(tower, weight), held)
+        fusion = self._choose_fusion(tower, fitting, validation)
+        self.progress(f"fusion chosen on the validation pairs: {fusion}")
+        after = ranking_metrics(self.searcher(tower, fusion, memory_pairs=train), held)
         report = {"pairs": len(pairs), "train": len(fitting), "validation": len(validation), "held_out": len(held),
-                  "before": before, "after": after, "dense_weight": weight, "epochs": len(history) - 1,
+                  "before": before, "after": after, "dense_weight": fusion["dense_weight"], "fusion": fusion,
+                  "epochs": len(history) - 1,
                   "seconds": round(time.monotonic() - started, 1), "previous": self.versions().get("active")}
         report["kept"] = _better(after, before)
         if report["kept"]:
@@ -248,9 +264,27 @@ class Trainer:
         optimizer.step()
         return float(loss.item())
 
-    def _validate(self, tower: QueryTower, pairs: list[Pair], dense_weight: float | None = None) -> tuple[float, float]:
-        metrics = ranking_metrics(self.searcher(tower, dense_weight), pairs, k=10)
+    def _validate(self, tower: QueryTower, pairs: list[Pair], fusion: dict | None = None,
+                  memory_pairs: list[Pair] | None = None) -> tuple[float, float]:
+        metrics = ranking_metrics(self.searcher(tower, fusion or {}, memory_pairs), pairs, k=10)
         return metrics["recall@10"], metrics["mrr@10"]
+
+    def _choose_fusion(self, tower: QueryTower, fitting: list[Pair], validation: list[Pair]) -> dict:
+        """Dense and memory weights by the validation pairs, the memory holding the fitting pairs only."""
+        embedder = TunedEmbedder(self.base, tower)
+        memory = FeedbackMemory.build([p.question for p in fitting], [self._clause_rows(p.useful) for p in fitting],
+                                      embedder.encode_queries)
+        best, best_score = None, (-1.0, -1.0)
+        for dense_weight in DENSE_WEIGHTS:
+            for memory_weight in MEMORY_WEIGHTS:
+                for floor in MEMORY_FLOORS if memory_weight else (0.8,):
+                    fusion = {"dense_weight": dense_weight, "memory_weight": memory_weight, "memory_floor": floor}
+                    searcher = Searcher(self.index, embedder, FusionConfig(**fusion), memory=memory)
+                    metrics = ranking_metrics(searcher, validation, k=10)
+                    score = (metrics["recall@10"], metrics["mrr@10"])
+                    if score > best_score:
+                        best, best_score = fusion, score
+        return best
 
     def _save(self, tower: QueryTower, report: dict) -> int:
         versions = self.versions()
@@ -262,12 +296,14 @@ class Trainer:
                              "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
-        entry = {"version": number, "dense_weight": report["dense_weight"], "after": report["after"],
+        entry = {"version": number, "dense_weight": report["dense_weight"], "fusion": report["fusion"],
+                 "after": report["after"],
                  "before": report["before"], "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         history = versions.get("history", []) + [entry]
         with self.catalog.write():
             self.catalog.set_info("query_model", {"active": number, "dense_weight": report["dense_weight"],
-                                                  "history": history, "previous": versions.get("active")})
+                                                  "fusion": report["fusion"], "history": history,
+                                                  "previous": versions.get("active")})
             self.catalog.record_commit(f"train query model v{number}")
         return number
 
@@ -283,6 +319,7 @@ class Trainer:
         with self.catalog.write():
             self.catalog.set_info("query_model", {**versions, "active": target["version"] if target else None,
                                                   "dense_weight": target["dense_weight"] if target else None,
+                                                  "fusion": target.get("fusion") if target else None,
                                                   "previous": active})
             self.catalog.record_commit(f"roll back query model to v{target['version'] if target else 0}")
         return target["version"] if target else None

@@ -235,6 +235,20 @@ class Index:
         parts = self.catalog.clauses(self.catalog.pids_of_clause(clause_id)).values()
         return min(c.char_start for c in parts), max(c.char_end for c in parts)
 
+    def rows_of_clause(self, clause_id: str) -> list[int]:
+        """The live rows of a clause's passages (one, or one per part)."""
+        if self.catalog is None:
+            return []
+        if not hasattr(self, "_pid_order"):
+            self._pid_order = np.argsort(self.rows.pids, kind="stable")
+        pids = np.array(self.catalog.pids_of_clause(clause_id), dtype=np.int64)
+        if not len(pids) or not len(self.rows.pids):
+            return []
+        sorted_pids = self.rows.pids[self._pid_order]
+        position = np.minimum(np.searchsorted(sorted_pids, pids), len(sorted_pids) - 1)
+        found = sorted_pids[position] == pids
+        return [int(r) for r in self._pid_order[position[found]]]
+
     def row_of_passage(self, passage_id: str) -> int | None:
         """The live row of a passage by its string id."""
         if self.catalog is None:

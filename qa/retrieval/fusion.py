@@ -22,22 +22,29 @@ class FusionConfig:  # defaults; ``FusionConfig.configured`` applies ``QA_FUSION
         dense_weight: weight of the dense ranking (lexical gets ``1 - dense_weight``).
         rrf_k: the constant of reciprocal rank fusion.
         depth: candidates taken from each ranking.
+        memory_weight: weight of the feedback memory (past questions near this one, and their useful clauses).
+        memory_floor: least similarity of a past question for it to count.
     """
 
     method: str = "score"
     dense_weight: float = 0.5
     rrf_k: float = 60.0
     depth: int = 200
+    memory_weight: float = 0.3  # a prior until ``qa train`` chooses it on held-out feedback
+    memory_floor: float = 0.85
 
     @classmethod
-    def configured(cls, dense_weight: float | None = None) -> FusionConfig:
-        """The settings' fusion; ``dense_weight`` (an index's trained weight) unless ``QA_DENSE_WEIGHT`` is set."""
+    def configured(cls, trained: dict | None = None) -> FusionConfig:
+        """The settings' fusion over an index's trained weights (``dense_weight``, ``memory_weight``,
+        ``memory_floor`` chosen by ``qa train``); ``QA_DENSE_WEIGHT`` overrides the dense weight."""
         from qa.config import settings
 
         config = settings()
-        weight = config.dense_weight if config.dense_weight is not None else dense_weight
-        return cls(method=config.fusion_method, dense_weight=cls.dense_weight if weight is None else weight,
-                   depth=config.fusion_depth)
+        trained = {k: v for k, v in (trained or {}).items() if k in ("dense_weight", "memory_weight", "memory_floor")
+                   and v is not None}
+        if config.dense_weight is not None:
+            trained["dense_weight"] = config.dense_weight
+        return cls(method=config.fusion_method, depth=config.fusion_depth, **trained)
 
 
 def top_candidates(scores: np.ndarray, depth: int, mask: np.ndarray | None = None) -> np.ndarray:
@@ -53,7 +60,8 @@ def top_candidates(scores: np.ndarray, depth: int, mask: np.ndarray | None = Non
 
 
 def fuse(lexical: tuple[np.ndarray, np.ndarray], dense: tuple[np.ndarray, np.ndarray],
-         config: FusionConfig, lexical_confidence: float = 1.0) -> dict[int, float]:
+         config: FusionConfig, lexical_confidence: float = 1.0, covered: np.ndarray | None = None,
+         memory: tuple[np.ndarray, np.ndarray] | None = None) -> dict[int, float]:
     """Combine two rankings.
 
     Args:
@@ -63,6 +71,10 @@ def fuse(lexical: tuple[np.ndarray, np.ndarray], dense: tuple[np.ndarray, np.nda
         lexical_confidence: how much of the query the lexical side can match at all (the share of its
             words the collection uses, by IDF); an English question over Chinese documents has about none,
             and its lexical ranking (of stray digits) then counts for as little.
+        covered: which rows have a vector; a row without one yet (just uploaded, the embedding job not there
+            yet) is scored on its lexical evidence alone, scaled to the whole weight, not left at half.
+        memory: rows of clauses marked useful for past questions near this one, with those questions'
+            similarity; counted above ``memory_floor`` (rescaled to 0–1), with ``memory_weight``.
 
     Returns:
         fused score by row.
@@ -79,4 +91,14 @@ def fuse(lexical: tuple[np.ndarray, np.ndarray], dense: tuple[np.ndarray, np.nda
             contributions = weight * ((scores - low) / (high - low) if high > low else np.ones(len(scores)))
         for row, value in zip(rows.tolist(), contributions.tolist(), strict=True):
             fused[row] = fused.get(row, 0.0) + value
+    if memory is not None and config.memory_weight > 0 and len(memory[0]):
+        floor = config.memory_floor
+        for row, similarity in zip(memory[0].tolist(), memory[1].tolist(), strict=True):
+            if similarity > floor:
+                fused[row] = fused.get(row, 0.0) + config.memory_weight * (similarity - floor) / (1 - floor)
+    if covered is not None and weights[0] > 0 and len(dense[0]):
+        scale = (weights[0] + weights[1]) / weights[0]
+        for row in lexical[0].tolist():
+            if not covered[row]:
+                fused[row] *= scale
     return fused

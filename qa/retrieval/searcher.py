@@ -36,10 +36,12 @@ class Searcher:
         fusion: fusion settings.
     """
 
-    def __init__(self, index: Index, embedder: Embedder | None, fusion: FusionConfig | None = None):
+    def __init__(self, index: Index, embedder: Embedder | None, fusion: FusionConfig | None = None,
+                 memory=None):
         self.index = index
         self.embedder = embedder
         self.fusion = fusion or FusionConfig.configured()
+        self.memory = memory  # qa.feedback.memory.FeedbackMemory: past questions and the clauses that answered
         metas = index.metas
         self.parser = QueryParser(metas)
         self._doc_region = np.array([m.region or "" for m in metas], dtype=object)
@@ -115,8 +117,13 @@ class Searcher:
             dense = self._dense(parsed, depth, mask)
             dense = self._with_sentences(parsed, dense, lexical[0])
         if mode == "hybrid":
+            remembered = None
+            if self.memory is not None and len(self.memory) and self.embedder is not None:
+                remembered = self.memory.scores(self.query_vector(parsed.residual), mask=mask)
             scored = fuse(lexical, dense, self.fusion, self.lexical_confidence(parsed.residual)
-                          if self.embedder is not None else 1.0)
+                          if self.embedder is not None else 1.0,
+                          covered=self.index.dense.covered if self.index.dense is not None else None,
+                          memory=remembered)
         else:
             rows, scores = lexical if mode == "lexical" else dense
             scored = dict(zip(rows.tolist(), scores.tolist(), strict=True))

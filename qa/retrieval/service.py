@@ -16,10 +16,12 @@ def load_searcher(index_dir: Path, model: str | None = None, fusion: FusionConfi
     Raises:
         EmbedderMismatchError: the model that built the index cannot be loaded now.
     """
-    from qa.feedback.query_model import active_dense_weight, with_active_tower
+    from qa.feedback.memory import load_memory
+    from qa.feedback.query_model import active_fusion, memory_version, with_active_tower
 
     index = Index.open(index_dir)
     embedder = with_active_tower(index, embedder_for_query(index, model))
     if fusion is None:
-        fusion = FusionConfig.configured(active_dense_weight(index))
-    return Searcher(index, embedder, fusion=fusion)
+        fusion = FusionConfig.configured(active_fusion(index))
+    memory = load_memory(index, embedder, memory_version(index, embedder)) if embedder is not None else None
+    return Searcher(index, embedder, fusion=fusion, memory=memory)

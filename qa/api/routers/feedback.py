@@ -1,5 +1,6 @@
-"""``/feedback``: officials mark the clauses that answered a question (👍) or did not (👎); ``qa train`` learns
-from them. Writing needs the API token, like uploads; the export is JSONL, one record a line."""
+"""``/feedback``: officials mark the clauses that answered a question (👍) or did not (👎). A 👍 counts from the
+next search on (the feedback memory); ``qa train`` learns from all of them. Writing needs the API token, like
+uploads; the export is JSONL, one record a line."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def add_feedback(request: FeedbackRequest, state: StateDep) -> FeedbackResult:
         raise HTTPException(422, str(err)) from None
     finally:
         store.catalog.close()
+    if request.useful:
+        state.remember()
     return FeedbackResult(id=record_id, stored=1)
 
 
