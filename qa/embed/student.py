@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,7 @@ def encode_static(tokenizer, lookup: np.ndarray, vectors: np.ndarray, texts: lis
     return normalize(out, vectors.shape[1])
 
 
-def train_student(model, sample_texts: list[str], sample_vectors: np.ndarray, library_texts: list[str],
+def train_student(model, sample_texts: list[str], sample_vectors: np.ndarray, library_texts: Iterable[str],
                   folder: Path, teacher_name: str, teacher_fingerprint: str, max_epochs: int = 6, lr: float = 3e-3,
                   batch_size: int = 256, seed: int = 0) -> StudentEmbedder:
     """Fit a student to the model's vectors of ``sample_texts`` and save it in ``folder``.
@@ -85,7 +86,7 @@ def train_student(model, sample_texts: list[str], sample_vectors: np.ndarray, li
         model: the teacher's ``SentenceTransformer`` (its tokenizer and transformer are used).
         sample_texts: passages the teacher encoded.
         sample_vectors: the teacher's vectors of them (unit rows, passage prompt).
-        library_texts: every passage the student will encode (its vocabulary and token frequencies).
+        library_texts: every passage the student will encode (its vocabulary and token frequencies), read once.
         folder: where to save the student (created).
         teacher_name, teacher_fingerprint: recorded with the student.
         max_epochs, lr, batch_size, seed: training settings.
@@ -98,9 +99,15 @@ def train_student(model, sample_texts: list[str], sample_vectors: np.ndarray, li
     started = time.monotonic()
     tokenizer = model.tokenizer
     counts: Counter[int] = Counter()
-    for start in range(0, len(library_texts), 4096):
-        for ids in tokenizer(library_texts[start:start + 4096], add_special_tokens=False)["input_ids"]:
-            counts.update(ids)
+    batch: list[str] = []
+    for text in library_texts:
+        batch.append(text)
+        if len(batch) == 4096:
+            for ids in tokenizer(batch, add_special_tokens=False)["input_ids"]:
+                counts.update(ids)
+            batch = []
+    for ids in tokenizer(batch, add_special_tokens=False)["input_ids"] if batch else []:
+        counts.update(ids)
     sample_ids = tokenizer(list(sample_texts), add_special_tokens=False)["input_ids"]
     for ids in sample_ids:
         counts.update(ids)

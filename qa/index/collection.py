@@ -83,14 +83,16 @@ class Index:
 
     # -- opening -----------------------------------------------------------------------------------
     @classmethod
-    def open(cls, root: Path, previous: Index | None = None) -> Index:
+    def open(cls, root: Path, previous: Index | None = None, only: str | None = None) -> Index:
         """Open the latest commit (an empty view when the folder holds no index yet).
 
         Args:
             root: the index folder.
             previous: an older view of the same folder whose loaded segments may be reused.
+            only: load the segments of this kind alone (``lexical`` or ``vector``; a merge needs no other).
         """
         index = cls(root)
+        index._only = only
         check_format(index.root)
         if not (index.root / DATABASE).exists():
             return index
@@ -132,6 +134,8 @@ class Index:
         vectors, vector_maps = [], []
         self.damaged = []
         for record in segments:
+            if getattr(self, "_only", None) and record.kind != self._only:
+                continue
             key = (record.kind, record.seg)
             if key not in self._loaded:
                 folder = segment_folder(self.root, record.kind, record.seg)

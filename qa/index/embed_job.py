@@ -31,6 +31,7 @@ Progress = Callable[[str], None]
 BATCH = 256
 STUDENT_SAMPLE = 8000
 STUDENT_ABOVE = 5000  # passages without vectors past which a student covers them first
+CHUNK = 8192  # passages read and encoded at a time
 MODELS = "models"
 
 
@@ -73,10 +74,12 @@ def student_for(root: Path, embedder: Embedder) -> StudentEmbedder | None:
 
 
 def cover_with_student(root: Path, embedder: Embedder, progress: Progress | None = None,
-                       sample: int = STUDENT_SAMPLE, seed: int = 0, lock_timeout: float = 600.0) -> JobReport:
+                       sample: int = STUDENT_SAMPLE, seed: int = 0, lock_timeout: float = 600.0,
+                       chunk: int = CHUNK) -> JobReport:
     """Give every passage without a vector one: fit a student on a model-encoded random sample, then encode.
 
-    The sample's model vectors are committed too (they count as covered).
+    The sample's model vectors are committed too (they count as covered). The library is read and encoded
+    ``chunk`` passages at a time, each chunk one commit, so memory holds one chunk.
     """
     report = JobReport()
     started = time.monotonic()
@@ -85,45 +88,59 @@ def cover_with_student(root: Path, embedder: Embedder, progress: Progress | None
         writer = IndexWriter(root, progress)
         try:
             catalog = writer.catalog
-            rows = catalog.db.execute("SELECT pid, doc_id, clause FROM passages WHERE dense = 0 ORDER BY pid").fetchall()
-            if not rows:
+            waiting = np.array([p for (p,) in catalog.db.execute(
+                "SELECT pid FROM passages WHERE dense = 0 ORDER BY pid")], dtype=np.int64)
+            if not len(waiting):
                 return report
             student = student_for(root, embedder)
-            pids, texts, clauses = _texts(catalog, rows)
             if student is None:
                 rng = np.random.default_rng(seed)
-                chosen = np.sort(rng.choice(len(rows), size=min(sample, len(rows)), replace=False))
+                chosen = np.sort(rng.choice(waiting, size=min(sample, len(waiting)), replace=False))
                 if progress:
                     progress(f"encoding a sample of {len(chosen)} passages with {embedder.name} to fit the student")
-                sample_texts = [texts[i] for i in chosen]
+                pids, sample_texts, clauses = _texts(catalog, _rows(catalog, chosen))
                 sample_vectors = _encode(embedder, sample_texts, progress)
-                writer.add_vectors(pids[chosen], sample_vectors, VECTOR_TEACHER, note="embed sample",
-                                   sentences=sentence_rows(pids[chosen], [clauses[i] for i in chosen],
-                                                           embedder.encode_passages))
-                report.embedded += len(chosen)
+                writer.add_vectors(pids, sample_vectors, VECTOR_TEACHER, note="embed sample",
+                                   sentences=sentence_rows(pids, clauses, embedder.encode_passages))
+                report.embedded += len(pids)
                 name = f"{MODELS}/student-{embedder.fingerprint[:12]}"
-                student = train_student(embedder.model, sample_texts, sample_vectors, texts, root / name,
+                library = (text for part in _chunks(waiting, chunk) for text in _texts(catalog, _rows(catalog, part))[1])
+                student = train_student(embedder.model, sample_texts, sample_vectors, library, root / name,
                                         embedder.name, embedder.fingerprint, seed=seed)
                 with catalog.write():
                     catalog.set_info("student", {**student.info_record, "folder": name})
                 report.student = student.info_record
                 if progress:
                     progress(f"student fitted: held-out cosine {student.info_record['held_out_cosine']}")
-                rest = np.setdiff1d(np.arange(len(rows)), chosen)
-            else:
-                rest = np.arange(len(rows))
-            if len(rest):
-                vectors = student.encode_passages([texts[i] for i in rest])
-                writer.add_vectors(pids[rest], vectors, VECTOR_STUDENT, note="student vectors",
-                                   sentences=sentence_rows(pids[rest], [clauses[i] for i in rest],
-                                                           student.encode_passages))
-                report.student_encoded = len(rest)
+                waiting = np.setdiff1d(waiting, chosen)
+            for part in _chunks(waiting, chunk):
+                pids, texts, clauses = _texts(catalog, _rows(catalog, part))
+                writer.add_vectors(pids, student.encode_passages(texts), VECTOR_STUDENT, note="student vectors",
+                                   sentences=sentence_rows(pids, clauses, student.encode_passages))
+                report.student_encoded += len(pids)
+                if progress:
+                    progress(f"student vectors {report.student_encoded}/{len(waiting)}")
             writer.merge()
-            report.remaining = catalog.counts()["passages"] - catalog.counts()["teacher_vectors"]
+            counts = catalog.counts()
+            report.remaining = counts["passages"] - counts["teacher_vectors"]
         finally:
             writer.close()
     report.seconds = round(time.monotonic() - started, 1)
     return report
+
+
+def _chunks(values: np.ndarray, size: int):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _rows(catalog: Catalog, pids: np.ndarray) -> list[tuple[int, str, str]]:
+    rows = []
+    for part in _chunks(np.asarray(pids), 900):
+        marks = ",".join("?" * len(part))
+        rows.extend(catalog.db.execute(f"SELECT pid, doc_id, clause FROM passages WHERE pid IN ({marks}) ORDER BY pid",
+                                       [int(p) for p in part]).fetchall())
+    return rows
 
 
 def _encode(embedder: Embedder, texts: list[str], progress: Progress | None, batch: int = 1024) -> np.ndarray:

@@ -258,7 +258,7 @@ class IndexWriter:
         """Rewrite small or half-dead segments of each kind into one; returns the number of segments retired."""
         retired = 0
         for kind in ("lexical", "vector"):
-            view = Index.open(self.root)
+            view = Index.open(self.root, only=kind)
             segments = [s for s in self.catalog.segments() if s.kind == kind]
             if kind == "lexical":
                 loaded, maps = view.lexical.segments, view.lexical.row_maps

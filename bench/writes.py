@@ -1,0 +1,180 @@
+"""Writes and reads over HTTP on a large index: how soon an upload is found, a delete gone, and how fast
+``/search`` answers — beside an in-process bm25s query over the same articles, in the same run.
+
+Against ``qa serve`` on a copy of the index (embedding job off, so the figures are the writes' own):
+
+* ``--rounds`` times: upload a one-page document holding a phrase no other document has and poll
+  ``/search`` (lexical) until it is the first hit — the time from sending the upload; then delete it and
+  poll until it is gone. Two clients keep searching meanwhile; none of their requests may fail;
+* ``/search`` p50 with one client (lexical and hybrid) against the median of ``bm25s.BM25.retrieve`` for
+  the same questions over the same articles (plain jieba tokens) in this process;
+* 8 concurrent clients for ``--seconds``: errors and p50/p95/p99.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/writes.py --index /tmp/lawidx [--rounds 10] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from common import ROOT, SHARED, PlainBM25, percentile
+from stard import lawrefbook_articles
+
+DOC = """关于印发《{name}试点工作方案》的通知
+{name}政发〔2026〕{n}号
+各有关单位：
+现将《{name}试点工作方案》印发给你们，请认真贯彻执行。
+{name}人民政府
+2026年3月{day}日
+{name}试点工作方案
+一、工作目标
+到2027年，建成{phrase}示范点3个，服务企业100家以上。
+二、主要任务
+（一）建设{phrase}平台。依托现有园区建设公共服务平台。
+"""
+
+
+def start(index: Path, token: str) -> tuple[subprocess.Popen, str]:
+    sys.path.insert(0, str(ROOT))
+    from tests.ui_support import free_port
+
+    port = free_port()
+    env = {"HF_HUB_OFFLINE": "1", "QA_EMBED_JOB": "0", "QA_API_TOKEN": token}
+    process = subprocess.Popen([sys.executable, "-m", "qa.cli", "--index", str(index), "serve", "--port", str(port)],
+                               cwd=ROOT, env={**__import__("os").environ, **env}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(900):
+        try:
+            httpx.get(f"{url}/health", timeout=2, trust_env=False).raise_for_status()
+            return process, url
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    process.kill()
+    sys.exit("the service did not start")
+
+
+def first_doc(client: httpx.Client, phrase: str) -> str | None:
+    hits = client.post("/search", json={"query": phrase, "k": 1, "mode": "lexical"}).json()["hits"]
+    return hits[0]["doc_id"] if hits and phrase in hits[0]["text"] else None
+
+
+def writes(url: str, token: str, rounds: int) -> dict:
+    auth = {"Authorization": f"Bearer {token}"}
+    upload_s, delete_s = [], []
+    with httpx.Client(base_url=url, timeout=120, trust_env=False) as client:
+        for i in range(rounds):
+            phrase = f"基准短语{secrets.token_hex(3)}"
+            text = DOC.format(name=f"测量{i}县", n=i + 1, day=i % 27 + 1, phrase=phrase)
+            started = time.monotonic()
+            response = client.post("/documents", headers=auth,
+                                   files={"files": (f"bench-{i}.txt", text.encode(), "text/plain")})
+            response.raise_for_status()
+            doc_id = response.json()["files"][0]["doc_id"]
+            while first_doc(client, phrase) != doc_id:
+                time.sleep(0.05)
+            upload_s.append(time.monotonic() - started)
+            started = time.monotonic()
+            client.delete(f"/documents/{doc_id}", headers=auth).raise_for_status()
+            while first_doc(client, phrase) == doc_id:
+                time.sleep(0.05)
+            delete_s.append(time.monotonic() - started)
+    return {"upload_found_s": upload_s, "delete_gone_s": delete_s}
+
+
+def hammer(url: str, queries: list[str], stop: threading.Event, results: list, mode: str = "hybrid") -> None:
+    with httpx.Client(base_url=url, timeout=120, trust_env=False) as client:
+        i = 0
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                response = client.post("/search", json={"query": queries[i % len(queries)], "k": 10, "mode": mode})
+                results.append((response.status_code, (time.perf_counter() - started) * 1000))
+            except httpx.HTTPError as err:
+                results.append((type(err).__name__, (time.perf_counter() - started) * 1000))
+            i += 1
+
+
+def latency(url: str, queries: list[str], mode: str) -> list[float]:
+    times = []
+    with httpx.Client(base_url=url, timeout=120, trust_env=False) as client:
+        for query in queries:
+            started = time.perf_counter()
+            client.post("/search", json={"query": query, "k": 10, "mode": mode}).raise_for_status()
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, required=True, help="an index of ../shared/data/lawrefbook_laws")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--in-place", action="store_true", help="use the index itself, not a copy")
+    args = parser.parse_args()
+    queries = [json.loads(line)["问题"] for line in (SHARED / "data" / "stard" / "queries.train.jsonl").open()][:200]
+    work = Path(tempfile.mkdtemp(prefix="qa-writes-"))
+    index = args.index if args.in_place else Path(shutil.copytree(args.index, work / "index"))
+    token = secrets.token_hex(8)
+    process, url = start(index, token)
+    try:
+        lexical_ms = latency(url, queries[:100], "lexical")
+        hybrid_ms = latency(url, queries[:100], "hybrid")
+        articles = lawrefbook_articles()
+        bm25 = PlainBM25(articles)
+        bm25_ms = []
+        for query in queries[:100]:
+            started = time.perf_counter()
+            bm25.search(query, 10)
+            bm25_ms.append((time.perf_counter() - started) * 1000)
+        background: list = []
+        stop = threading.Event()
+        threads = [threading.Thread(target=hammer, args=(url, queries, stop, background)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        timings = writes(url, token, args.rounds)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        concurrent: list = []
+        stop = threading.Event()
+        threads = [threading.Thread(target=hammer, args=(url, queries, stop, concurrent)) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(args.seconds)
+        stop.set()
+        for thread in threads:
+            thread.join()
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        shutil.rmtree(work, ignore_errors=True)
+    ok = [ms for status, ms in concurrent if status == 200]
+    print(f"upload → found by /search: p50 {statistics.median(timings['upload_found_s']):.2f}s, "
+          f"p95 {percentile(timings['upload_found_s'], 95):.2f}s (target <= 3s), {args.rounds} rounds")
+    print(f"delete → gone from /search: p50 {statistics.median(timings['delete_gone_s']):.2f}s, "
+          f"max {max(timings['delete_gone_s']):.2f}s (target <= 1s)")
+    print(f"searches during the writes: {len(background)}, failed {sum(1 for s, _ in background if s != 200)}")
+    base = statistics.median(bm25_ms)
+    print(f"in-process bm25s query (baseline, same articles, jieba): p50 {base:.2f} ms")
+    print(f"/search over HTTP, one client: lexical p50 {statistics.median(lexical_ms):.1f} ms "
+          f"= {statistics.median(lexical_ms) / base:.1f}x (target <= 3x); hybrid p50 {statistics.median(hybrid_ms):.1f} ms "
+          f"= {statistics.median(hybrid_ms) / base:.1f}x (the model encodes the question)")
+    print(f"8 concurrent clients, {args.seconds:.0f}s: {len(concurrent)} requests, "
+          f"{len(concurrent) - len(ok)} errors, p50 {percentile(ok, 50):.0f} ms, p95 {percentile(ok, 95):.0f} ms, "
+          f"p99 {percentile(ok, 99):.0f} ms (target <= 150)")
+
+
+if __name__ == "__main__":
+    main()
