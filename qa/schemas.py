@@ -320,6 +320,7 @@ class Health(BaseModel):
     embedder_is_fallback: bool | None = None
     embedder_error: str | None = None
     dense: DenseCoverage = Field(default_factory=DenseCoverage)
+    storage: dict | None = None
     embed_job: dict | None = None
     index_generation: int | None = None
     index_format: int | None = None

@@ -46,7 +46,8 @@ def citation_holds(citation: Citation, index: Index) -> bool:
     """
     if citation.doc_id not in index.documents or not citation.quote.strip():
         return False
-    quotes = citation.quotes or [Quote(text=citation.quote, start=citation.quote_start, end=citation.quote_end)]
+    first = Quote(text=citation.quote, start=citation.quote_start, end=citation.quote_end)
+    quotes = [first] + [q for q in citation.quotes if (q.start, q.end) != (first.start, first.end)]
     if index.body_slice(citation.doc_id, citation.char_start, citation.char_end) != citation.text:
         return False
     return all(q.text.strip() and citation.char_start <= q.start <= q.end <= citation.char_end and q.text in citation.text

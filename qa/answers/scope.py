@@ -149,12 +149,14 @@ class ScopeChecker:
         return False
 
     def _documents_of(self, scope: Scope) -> list[int]:
-        covered = [self.gazetteer.by_name.get(name, []) for name in scope.covered_places]
-        if not covered:
+        """The documents of the places the question names (all documents when it names none)."""
+        if not scope.covered_places:
             return list(range(len(self.metas)))
-        wanted = [d for ds in covered for d in ds]
+        wanted = [d for name in scope.covered_places for d in self.gazetteer.by_name.get(name, [])]
+        names = set(scope.covered_places)
         return [i for i, places in enumerate(self.doc_places)
-                if any(p.code == d.code or d.contains(p) or p.contains(d) for p in places for d in wanted)]
+                if self.metas[i].region in names
+                or any(p.code == d.code or d.contains(p) or p.contains(d) for p in places for d in wanted)]
 
     @staticmethod
     def _speaks_of(meta: DocumentMeta, year: int) -> bool:

@@ -21,6 +21,7 @@ from qa.embed.base import Embedder
 from qa.errors import Conflict
 from qa.index.catalog import DATABASE, Catalog, CatalogError, LiveRows
 from qa.index.lexical import Tokenizer
+from qa.index.milvus import MilvusVectorView, backend, milvus_store
 from qa.index.postings import LexicalSegment, LexicalView
 from qa.index.vectors import VectorSegment, VectorView
 from qa.schemas import Clause, Document, DocumentMeta
@@ -181,6 +182,9 @@ class Index:
             vector_maps[i] = mapped
         dim = int((self.embedder_info or {}).get("dim") or 0)
         self.dense = VectorView(vectors, vector_maps, size, dim) if vectors and dim else None
+        if dim and getattr(self, "_only", None) != "lexical" and backend() == "milvus":
+            self.dense = MilvusVectorView(milvus_store(dim), self.rows.pids, self.rows.dense, self.rows.doc_rows,
+                                          self.rows.doc_ids, dim)
 
     # -- the corpus ---------------------------------------------------------------------------------
     @property

@@ -26,6 +26,7 @@ from qa.errors import Unavailable
 from qa.index import postings, vectors
 from qa.index.catalog import VECTOR_NONE, VECTOR_TEACHER, Catalog, SegmentRecord, file_digests
 from qa.index.collection import SEGMENTS, Index, check_format, segment_folder
+from qa.index.milvus import backend, milvus_store
 from qa.index.sentence_vectors import SentenceRows, sentence_rows
 from qa.schemas import Document
 
@@ -160,10 +161,12 @@ class IndexWriter:
         result = CommitResult()
         written: list[Path] = []
         catalog = self.catalog
+        self._dropped: list[int] = []
         try:
             with catalog.write():
                 result.commit_no = catalog.record_commit(note)
                 for doc_id in removals:
+                    self._dropped += self._pids_of(doc_id)
                     if catalog.drop_document(doc_id):
                         result.removed.append(doc_id)
                 known = set(catalog.known_hashes())
@@ -176,7 +179,15 @@ class IndexWriter:
             for path in written:
                 shutil.rmtree(path, ignore_errors=True)
             raise
+        if self._dropped and backend() == "milvus":  # after the commit: Milvus may hold more, never less
+            milvus_store(self._dim()).delete(self._dropped)
         return result
+
+    def _pids_of(self, doc_id: str) -> list[int]:
+        return [p for (p,) in self.catalog.db.execute("SELECT pid FROM passages WHERE doc_id = ?", (doc_id,))]
+
+    def _dim(self) -> int:
+        return int((self.catalog.get_info("embedder") or {}).get("dim") or 0)
 
     def _write_batch(self, batch: list[PreparedDocument], known: set[str], encode, result: CommitResult,
                      encode_sentences=None) -> list[Path]:
@@ -198,7 +209,10 @@ class IndexWriter:
         if encode is not None and count:
             texts = [passage_text_of(p.document, c) for p in batch for c in p.document.clauses]
             matrix, kind = encode(texts)
-        if kind != VECTOR_NONE:
+        if kind != VECTOR_NONE and backend() == "milvus":
+            doc_ids = [p.document.meta.doc_id for p in batch for _ in p.document.clauses]
+            milvus_store(matrix.shape[1]).upsert(pids, matrix, np.full(count, kind, dtype=np.int8), doc_ids)
+        elif kind != VECTOR_NONE:
             vector_folder = segment_folder(self.root, "vector", seg + 1)
             vectors.write_segment(vector_folder, pids, matrix, kinds=np.full(count, kind, dtype=np.int8))
             written.append(vector_folder)
@@ -209,6 +223,7 @@ class IndexWriter:
             document = prepared.document
             doc_id = document.meta.doc_id
             if doc_id in known:
+                self._dropped += self._pids_of(doc_id)
                 catalog.drop_document(doc_id)
                 result.replaced.append(doc_id)
             else:
@@ -239,17 +254,27 @@ class IndexWriter:
             if not keep.any():
                 return 0
             catalog.record_commit(note)
-            seg = catalog.next_id("next_segment")
-            folder = segment_folder(self.root, "vector", seg)
-            vectors.write_segment(folder, pids[keep], matrix[keep], kinds=np.full(int(keep.sum()), kind, np.int8))
+            folder = None
+            if backend() == "milvus":
+                owners = dict(catalog.db.execute(f"SELECT pid, doc_id FROM passages WHERE pid IN "
+                                                 f"({','.join('?' * int(keep.sum()))})",
+                                                 [int(p) for p in pids[keep]]).fetchall())
+                milvus_store(matrix.shape[1]).upsert(pids[keep], matrix[keep], np.full(int(keep.sum()), kind, np.int8),
+                                                     [owners[int(p)] for p in pids[keep]])
+            else:
+                seg = catalog.next_id("next_segment")
+                folder = segment_folder(self.root, "vector", seg)
+                vectors.write_segment(folder, pids[keep], matrix[keep], kinds=np.full(int(keep.sum()), kind, np.int8))
             try:
-                catalog.add_segment(SegmentRecord(seg, "vector", int(keep.sum()), files=file_digests(folder)),
-                                    catalog.commit_no)
+                if folder is not None:
+                    catalog.add_segment(SegmentRecord(seg, "vector", int(keep.sum()), files=file_digests(folder)),
+                                        catalog.commit_no)
                 catalog.set_dense(pids[keep].tolist(), kind)
                 if sentences:
                     catalog.put_sentences([row for row in sentences if row[0] in live], kind)
             except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
                 raise
         return int(keep.sum())
 
@@ -262,7 +287,7 @@ class IndexWriter:
             segments = [s for s in self.catalog.segments() if s.kind == kind]
             if kind == "lexical":
                 loaded, maps = view.lexical.segments, view.lexical.row_maps
-            elif view.dense is not None:
+            elif view.dense is not None and backend() != "milvus":  # Milvus compacts its own segments
                 loaded, maps = view.dense.segments, view.dense.row_maps
             else:
                 continue

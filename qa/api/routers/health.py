@@ -8,6 +8,9 @@ from dataclasses import asdict
 from fastapi import APIRouter, Request
 
 from qa.api.deps import SnapshotDep, StateDep
+from qa.config import settings
+from qa.errors import Unavailable
+from qa.index.milvus import backend, milvus_store
 from qa.schemas import DenseCoverage, Health
 
 router = APIRouter(tags=["health"])
@@ -25,10 +28,20 @@ def health(snapshot: SnapshotDep, state: StateDep, request: Request) -> Health:
     coverage = DenseCoverage(model_vectors=counts["teacher_vectors"], student_vectors=counts["student_vectors"],
                              without_vectors=passages - counts["teacher_vectors"] - counts["student_vectors"],
                              share_model=round(counts["teacher_vectors"] / passages, 4) if passages else 0.0)
+    storage = {"vectors": "local FAISS segments", "lexical": "local BM25 segments", "damaged": index.damaged}
+    status = "ok" if index.documents else "empty"
+    if backend() == "milvus":
+        storage["vectors"] = f"milvus {settings().milvus_uri} collection {settings().milvus_collection}"
+        try:
+            storage["milvus_vectors"] = milvus_store(int((index.embedder_info or {}).get("dim") or 384)).count()
+        except Unavailable as err:
+            storage["milvus_error"], status = str(err), "degraded"
+    if index.damaged:
+        status = "degraded"
     background = getattr(request.app.state, "background", None)
     job = asdict(background.job) if background is not None else None
     error = state.embedder_error if embedder is None else None
-    return Health(status="ok" if index.documents else "empty", documents=counts["documents"],
+    return Health(status=status, documents=counts["documents"], storage=storage,
                   clauses=counts["clauses"], passages=passages, embedder=info,
                   embedder_is_fallback=bool(info.get("is_fallback")) if info else None,
                   embedder_error=error or (None if embedder is not None else "no embedding model: lexical search only"),
