@@ -123,7 +123,7 @@ def run(client: ApiClient) -> None:
         st.session_state.setdefault("lang", "zh")
         st.segmented_control(t("language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get,
                              label_visibility="collapsed")
-        mode = st.radio("mode", MODES, key="mode", format_func=lambda m: f"{MODE_ICONS[m]} {t('mode.' + m)}",
+        mode = st.radio("mode", MODES, key="mode", format_func={m: f"{MODE_ICONS[m]} {t('mode.' + m)}" for m in MODES}.get,
                         label_visibility="collapsed")
         st.divider()
     st.markdown(f"#### {MODE_ICONS[mode]} {t('mode.' + mode)}")
@@ -152,9 +152,7 @@ def run(client: ApiClient) -> None:
             token = st.text_input(t("token"), type="password", key="token", help=t("token_help")) or None
         else:
             token = st.session_state.get("token") or None  # typed in 文件库; also signs 👍/👎
-        if mode == "问答":
-            st.divider()
-            history_sidebar()
+        history_slot = st.container() if mode == "问答" else None  # filled after the page: it may ask
     client.token = token
     st.session_state["_token"] = token
     for key, show in (("_flash", st.success), ("_flash_warning", st.warning), ("_flash_error", st.error)):
@@ -165,6 +163,9 @@ def run(client: ApiClient) -> None:
     filter_text = describe_filters(filters, docs)
     if mode == "问答":
         page_ask(client, filters, filter_text)
+        with history_slot:
+            st.divider()
+            history_sidebar()
     elif mode == "检索":
         page_search(client, filters, filter_text)
     elif mode == "相似表述":

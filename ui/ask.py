@@ -12,7 +12,7 @@ from qa.schemas import Answer, Citation, DocumentMeta, Filters
 from ui import render
 from ui.client import ApiClient, ClientError
 from ui.export import to_docx, to_markdown
-from ui.i18n import t
+from ui.i18n import labels, t
 from ui.style import REF_SCRIPT
 from ui.widgets import FeedbackContext, cached_document, clause_card, feedback_widget, html, show_error, took
 
@@ -120,7 +120,7 @@ def show_answer(client: ApiClient, view: AskView) -> None:
     layout = "parts"
     if parts:
         layout = st.segmented_control(t("view"), ["parts", "compare"], default="parts", key=f"layout-{view.id}",
-                                      format_func=lambda v: t("view_" + v), label_visibility="collapsed") or "parts"
+                                      format_func=labels("view_", ["parts", "compare"]).get, label_visibility="collapsed") or "parts"
     if layout == "compare":
         compare_view(view, groups, context)
         answer_tools(view, groups, context)

@@ -193,6 +193,12 @@ def lang() -> str:
     return st.session_state.get("lang", "zh") if st.session_state.get("lang") in LANGUAGES else "zh"
 
 
+def labels(prefix: str, options) -> dict:
+    """``{option: t(prefix + option)}``, for a widget's ``format_func`` (``.get``): the labels are fixed when
+    the widget is drawn, not looked up later outside the run."""
+    return {option: t(prefix + str(option)) for option in options}
+
+
 def t(key: str, **values) -> str:
     """The UI string ``key`` in the chosen language, formatted with ``values``."""
     zh, en = STRINGS.get(key, (key, key))

@@ -11,7 +11,7 @@ import streamlit as st
 from qa.schemas import Filters, Hit, PhraseResponse, SearchResponse
 from ui import render
 from ui.client import ApiClient, ClientError
-from ui.i18n import t
+from ui.i18n import labels, t
 from ui.widgets import clause_card, meta_of, show_error, took
 
 SEARCH_MODES = ("hybrid", "dense", "lexical", "phrase")
@@ -98,7 +98,7 @@ def page_search(client: ApiClient, filters: Filters | None, filter_text: str) ->
     with st.form("search_form", border=False):
         c1, c2, c3 = st.columns([6, 2, 1], vertical_alignment="bottom")
         query = c1.text_input(t("query"), key="search_q", placeholder=t("query_ph"))
-        mode = c2.selectbox(t("search_mode"), SEARCH_MODES, key="search_mode", format_func=lambda m: t("sm." + m))
+        mode = c2.selectbox(t("search_mode"), SEARCH_MODES, key="search_mode", format_func=labels("sm.", SEARCH_MODES).get)
         k = c3.number_input(t("k"), min_value=1, max_value=100, value=10, key="search_k")
         submitted = st.form_submit_button(t("search"), type="primary", key="search_go", icon=":material/search:")
     if submitted:
@@ -146,7 +146,7 @@ def show_results(view: SearchView) -> None:
         per_document(found, chosen)
     with main:
         order = st.segmented_control(t("sort"), SORTS, default="relevance", key="search_sort",
-                                     format_func=lambda s: t("sort." + s)) or "relevance"
+                                     format_func=labels("sort.", SORTS).get) or "relevance"
         listed = [e for e in found if chosen is None or e.hit.doc_id == chosen]
         if order == "date":
             listed = sorted(listed, key=_date_key, reverse=True)
