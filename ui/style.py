@@ -6,7 +6,7 @@ CSS = """
 <style>
 [data-testid="stAppDeployButton"]{display:none}
 [data-testid="stMainBlockContainer"]{padding:2.2rem 3rem 2rem 3rem}
-.qa-card{margin:0 0 .1rem 0}
+.qa-card{margin:0 0 .1rem 0;scroll-margin-top:4.5rem}
 .qa-title{font-weight:600;font-size:1.02rem;line-height:1.5}
 .qa-title .qa-n{display:inline-block;min-width:1.7em;padding:0 .35em;margin-right:.4em;border-radius:4px;
   background:#1f4e79;color:#fff;font-size:.8rem;text-align:center;vertical-align:.1em}
