@@ -18,8 +18,8 @@ from schemathesis import GenerationMode
 from qa.api.state import ServiceSettings
 from tests.test_api import TOKEN, live_server
 
-READS = [("GET", "/health"), ("POST", "/search"), ("POST", "/ask"), ("POST", "/similar"), ("GET", "/documents"),
-         ("GET", "/documents/{doc_id}"), ("GET", "/clauses/{clause_id}")]
+READS = [("GET", "/health"), ("POST", "/search"), ("POST", "/search/phrase"), ("POST", "/ask"), ("POST", "/similar"),
+         ("GET", "/documents"), ("GET", "/documents/{doc_id}"), ("GET", "/clauses/{clause_id}")]
 WRITES = [("POST", "/documents"), ("DELETE", "/documents/{doc_id}")]
 EXAMPLES = {"read": 30, "write": 10}  # writes may ingest a generated file: a few seconds each
 

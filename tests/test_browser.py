@@ -277,6 +277,22 @@ def test_mixed_upload_reports_each_file(page, servers, shots):
                              timeout=300, trust_env=False)
 
 
+def test_thumbs_up_on_a_clause_is_stored(page, servers):
+    choose_mode(page, "文件库")
+    page.get_by_label("管理口令", exact=True).and_(page.locator("input")).fill(TOKEN)
+    page.keyboard.press("Enter")
+    settle(page)
+    choose_mode(page, "问答")  # the token typed under 文件库 also signs feedback
+    ask(page, QUESTION)
+    expected = api_answer(servers, QUESTION)
+    card = page.locator(".qa-card").first.locator("xpath=ancestor::*[@data-testid='stVerticalBlock'][1]")
+    card.locator('[data-testid="stFeedback"] button').first.click()
+    page.get_by_text("已记录评价").wait_for()
+    export = httpx.get(f"{servers['api']}/feedback/export", timeout=30, trust_env=False).text
+    record = next(line for line in export.splitlines() if QUESTION in line)
+    assert expected["citations"][0]["clause_id"] in record and '"useful":["' in record.replace(" ", "")
+
+
 def test_english_interface(page, shots):
     page.locator('[data-testid="stSidebar"] button').filter(has_text="English").click()
     page.locator("h4").filter(has_text="Ask").first.wait_for()
