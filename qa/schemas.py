@@ -219,50 +219,6 @@ class SearchResponse(BaseModel):
     took_ms: float
 
 
-class Span(BaseModel):
-    """Offsets into a clause's ``text`` (wording shared with a draft, a phrase found)."""
-
-    start: int
-    end: int
-
-
-class PhraseRequest(BaseModel):
-    """``POST /search/phrase``: every clause holding ``phrase`` verbatim."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    phrase: str = Field(min_length=1, max_length=200)
-    filters: Filters | None = None
-    limit: int = Field(default=200, ge=1, le=1000)
-
-
-class PhraseHit(BaseModel):
-    """A clause holding the phrase; ``spans`` are the occurrences, as offsets into ``hit.text``."""
-
-    hit: Hit
-    spans: list[Span]
-
-
-class PhraseDocument(BaseModel):
-    doc_id: str
-    doc_title: str
-    occurrences: int
-    clauses: int
-
-
-class PhraseResponse(BaseModel):
-    """The true counts (``occurrences`` of the phrase in ``clauses`` clauses), per document, and the clauses
-    (at most ``limit``; ``truncated`` says when more held it), in document order."""
-
-    phrase: str
-    occurrences: int
-    clauses: int
-    documents: list[PhraseDocument]
-    hits: list[PhraseHit]
-    truncated: bool = False
-    took_ms: float = 0.0
-
-
 class AskRequest(BaseModel):
     """``POST /ask``."""
 
@@ -341,6 +297,13 @@ class SimilarRequest(BaseModel):
     exclude_doc_ids: list[str] = Field(default_factory=list)
 
 
+class Span(BaseModel):
+    """Offsets into a clause's ``text`` of wording it shares with the draft."""
+
+    start: int
+    end: int
+
+
 class SimilarClause(BaseModel):
     hit: Hit
     shared: list[Span]
@@ -358,6 +321,43 @@ class SimilarGroup(BaseModel):
 class SimilarResponse(BaseModel):
     groups: list[SimilarGroup]
     took_ms: float
+
+
+class PhraseRequest(BaseModel):
+    """``POST /search/phrase``: every clause holding ``phrase`` verbatim."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phrase: str = Field(min_length=1, max_length=200)
+    filters: Filters | None = None
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+class PhraseHit(BaseModel):
+    """A clause holding the phrase; ``spans`` are the occurrences, as offsets into ``hit.text``."""
+
+    hit: Hit
+    spans: list[Span]
+
+
+class PhraseDocument(BaseModel):
+    doc_id: str
+    doc_title: str
+    occurrences: int
+    clauses: int
+
+
+class PhraseResponse(BaseModel):
+    """The true counts (``occurrences`` of the phrase in ``clauses`` clauses), per document, and the clauses
+    (at most ``limit``; ``truncated`` says when more held it), in document order."""
+
+    phrase: str
+    occurrences: int
+    clauses: int
+    documents: list[PhraseDocument]
+    hits: list[PhraseHit]
+    truncated: bool = False
+    took_ms: float = 0.0
 
 
 class DenseCoverage(BaseModel):
