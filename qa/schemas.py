@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from qa.documents.official import document_status, official_citation
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
+DocKind = Literal["policy", "law", "media", "other"]
 
 
 class DocumentMeta(BaseModel):
@@ -31,6 +34,7 @@ class DocumentMeta(BaseModel):
         format: source format (``txt``, ``md``, ``html``, ``docx``, ``pdf``).
         period_start, period_end: the plan period its title names (``2023—2025年``), if any.
         years: the years its text speaks of (``2025年``), for telling a question about another year apart.
+        kind: ``policy`` (政策文件), ``law`` (法律法规), ``media`` (媒体报道) or ``other``, detected at ingest.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -53,6 +57,12 @@ class DocumentMeta(BaseModel):
     period_start: int | None = None
     period_end: int | None = None
     years: list[int] = Field(default_factory=list)
+    kind: DocKind = "other"
+
+    @property
+    def status(self) -> str:
+        """有效 / 已到期 (plan period ended before this year) / 失效 / 未注明, as of today (never stored)."""
+        return document_status(self.validity, self.period_end)
 
     @property
     def date(self) -> str | None:
@@ -167,6 +177,19 @@ class ClauseRef(BaseModel):
     char_start: int
     char_end: int
     citation: str
+
+    @computed_field
+    @property
+    def official(self) -> str:
+        """The citation as officials write it: 发文机关《标题》（文号，成文日期）三、（二）4.
+
+        ``citation`` is ``《title》（文号）`` + the clause's parsed position (``qa.documents.loader``), so the
+        position is what follows that prefix.
+        """
+        prefix = f"《{self.doc_title}》" + (f"（{self.doc_number}）" if self.doc_number else "")
+        position = self.citation[len(prefix):] if self.citation.startswith(prefix) else (self.label or "")
+        return official_citation(title=self.doc_title, issuer=self.issuer, doc_number=self.doc_number,
+                                 date=self.date, position=position, label=self.label, heading=self.heading)
 
 
 class Hit(ClauseRef):
@@ -300,6 +323,43 @@ class SimilarResponse(BaseModel):
     took_ms: float
 
 
+class PhraseRequest(BaseModel):
+    """``POST /search/phrase``: every clause holding ``phrase`` verbatim."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phrase: str = Field(min_length=1, max_length=200)
+    filters: Filters | None = None
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+class PhraseHit(BaseModel):
+    """A clause holding the phrase; ``spans`` are the occurrences, as offsets into ``hit.text``."""
+
+    hit: Hit
+    spans: list[Span]
+
+
+class PhraseDocument(BaseModel):
+    doc_id: str
+    doc_title: str
+    occurrences: int
+    clauses: int
+
+
+class PhraseResponse(BaseModel):
+    """The true counts (``occurrences`` of the phrase in ``clauses`` clauses), per document, and the clauses
+    (at most ``limit``; ``truncated`` says when more held it), in document order."""
+
+    phrase: str
+    occurrences: int
+    clauses: int
+    documents: list[PhraseDocument]
+    hits: list[PhraseHit]
+    truncated: bool = False
+    took_ms: float = 0.0
+
+
 class DenseCoverage(BaseModel):
     """How many passages dense search reaches, and with whose vectors."""
 
@@ -325,6 +385,7 @@ class Health(BaseModel):
     index_generation: int | None = None
     index_format: int | None = None
     uploads_enabled: bool = False
+    max_upload_mb: float | None = None
 
 
 class ClauseDetail(BaseModel):

@@ -18,8 +18,9 @@ from schemathesis import GenerationMode
 from qa.api.state import ServiceSettings
 from tests.test_api import TOKEN, live_server
 
-READS = [("GET", "/health"), ("POST", "/search"), ("POST", "/ask"), ("POST", "/similar"), ("GET", "/documents"),
-         ("GET", "/documents/{doc_id}"), ("GET", "/clauses/{clause_id}"), ("GET", "/feedback/export")]
+READS = [("GET", "/health"), ("POST", "/search"), ("POST", "/search/phrase"), ("POST", "/ask"), ("POST", "/similar"),
+         ("GET", "/documents"), ("GET", "/documents/{doc_id}"), ("GET", "/clauses/{clause_id}"),
+         ("GET", "/feedback/export")]
 WRITES = [("POST", "/documents"), ("PUT", "/documents/{doc_id}"), ("DELETE", "/documents/{doc_id}"),
           ("POST", "/feedback")]
 EXAMPLES = {"read": 30, "write": 10}  # writes may ingest a generated file: a few seconds each

@@ -137,14 +137,19 @@ def test_sidecar_overrides_and_validates(tmp_path):
     source = corpus_file("taicang")
     path = write(tmp_path, "taicang.txt", source.read_bytes())
     plain = load_document(path)
-    assert plain.meta.title.startswith("太仓市人民政府发布")
+    assert plain.meta.title == "太仓市科技创新三年行动计划(2018—2020年)"  # the web headline unwrapped
+    assert plain.meta.kind == "policy"
     (tmp_path / "taicang.txt.meta.json").write_text(
-        '{"title": "太仓市科技创新三年行动计划(2018—2020年)", "doc_number": "太政发(2018)88号", "validity": "失效"}',
-        encoding="utf-8")
+        '{"title": "太仓市科技创新三年行动计划(2018—2020年)", "doc_number": "太政发(2018)88号", "validity": "失效",'
+        ' "kind": "other"}', encoding="utf-8")
     doc = load_document(path)
     assert doc.meta.title == "太仓市科技创新三年行动计划(2018—2020年)"
     assert doc.meta.doc_number == "太政发〔2018〕88号" and doc.meta.validity == "失效"
+    assert doc.meta.kind == "other" and doc.meta.status == "失效"
     assert doc.clauses[3].citation.startswith("《太仓市科技创新三年行动计划(2018—2020年)》（太政发〔2018〕88号）")
+    (tmp_path / "taicang.txt.meta.json").write_text('{"kind": "magazine"}', encoding="utf-8")
+    with pytest.raises(DocumentError, match="'kind' must be one of"):
+        load_document(path)
     (tmp_path / "taicang.txt.meta.json").write_text('{"titel": "x"}', encoding="utf-8")
     with pytest.raises(DocumentError, match="unknown field"):
         load_document(path)

@@ -15,10 +15,12 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.ui_support import DISPOSABLE_DOC, TOKEN, build_index, free_port, service
+from ui import cards as card_markup
 from ui import render
 
 APP = str(ROOT / "ui" / "app.py")
 RUGAO_PLAN = "如皋市建设国家创新型县(市)三年行动方案(2023—2025年)"
+RUGAO_OFFICIAL = "如皋市科技创新委员会《如皋市建设国家创新型县（市）三年行动方案（2023—2025年）》（2023年10月26日）"
 TIMEOUT = 120
 
 
@@ -82,29 +84,82 @@ def assert_no_raw_markup(at: AppTest) -> None:
 
 
 # -- 问答 ----------------------------------------------------------------------------------------------
-def test_ask_shows_answer_beside_cited_source_cards(app):
-    app.text_area(key="ask_q").input("如皋到2025年要培育多少家高新技术企业?")
-    app.button(key="ask_go").click().run()
-    assert not app.exception, app.exception
-    assert not app.error, [e.value for e in app.error]
+def ask(at: AppTest, question: str) -> AppTest:
+    at.text_area(key="ask_q").input(question)
+    at.button(key="ask_go").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def service_answer(url: str, question: str) -> dict:
+    return httpx.post(f"{url}/ask", json={"question": question}, timeout=120, trust_env=False).json()
+
+
+def test_ask_shows_answer_beside_cited_source_cards(app, ui_service):
+    ask(app, "如皋到2025年要培育多少家高新技术企业?")
     answers = [v for v in markdowns(app) if v.startswith('<div class="qa-answer">')]
     assert len(answers) == 1
     assert "1000" in answers[0] and '<sup class="qa-ref">[1]</sup>' in answers[0]
+    assert '<a class="qa-ref-link" href="#qa-cite-1" data-n="1">' in answers[0]  # [n] links to its card
     found = cards(app)
     assert found and any(card_title(c) == RUGAO_PLAN for c in found)
     assert any('<mark class="qa-q">' in c for c in found), "the quoted span is highlighted"
     assert any('<mark class="qa-t">' in c for c in found), "query terms are highlighted"
+    expected = service_answer(ui_service, "如皋到2025年要培育多少家高新技术企业?")
+    assert len(found) == len({c["clause_id"] for c in expected["citations"]}), "one card per clause"
+    for citation in expected["citations"]:
+        assert sum(f'id="qa-cite-{citation["n"]}"' in c for c in found) == 1
+        card = next(c for c in found if f'id="qa-cite-{citation["n"]}"' in c)
+        assert card.count('<mark class="qa-q">') >= len(citation["quotes"]), "every quote of the clause is marked"
     codes = [c.value for c in app.code]
-    assert any(v.startswith(f"《{RUGAO_PLAN}》") for v in codes), codes  # the copyable citation string
-    assert any(v.startswith("[1] ") for v in codes)  # the citation list
-    # 查看原文 opens the whole document with the cited clause anchored for scrolling
-    open_buttons = [b for b in app.button if (b.key or "").startswith("open-ask-1-")]
+    assert any(v.startswith(RUGAO_OFFICIAL) for v in codes), codes  # the copyable citation, official form
+    assert any(v.startswith(f"[1] {RUGAO_OFFICIAL}") for v in codes)  # the citation list
+    assert not any("(" in v for v in codes), "citations use full-width brackets only"
+    # 查看原文 opens the whole document at the quote
+    open_buttons = [b for b in app.button if (b.key or "").startswith("open-ask-")]
     open_buttons[0].click().run()
     assert not app.exception, app.exception
     reader = [v for v in markdowns(app) if v.startswith('<div class="qa-doc">')]
     assert len(reader) == 1 and 'id="qa-target"' in reader[0]
     target = reader[0].split('id="qa-target"', 1)[1]
-    assert '<mark class="qa-q">' in target.split("</div>", 1)[0]
+    assert '<mark class="qa-q" id="qa-quote">' in target.split("</div>", 1)[0]
+
+
+def test_two_place_question_has_a_part_per_place_and_a_side_by_side_view(app):
+    ask(app, "太仓和如皋分别要培育多少家高新技术企业?")
+    heads = [re.findall(r'<div class="qa-part-head">(.*?)</div>', v) for v in markdowns(app)]
+    answer_heads = [h for v, h in zip(markdowns(app), heads, strict=True) if v.startswith('<div class="qa-answer">')]
+    assert [h[0] for h in answer_heads] == ["太仓市", "如皋市"]
+    layout = [w for w in app.button_group if (w.key or "").startswith("layout-")]
+    assert layout, "a two-place answer offers the side-by-side view"
+    layout[0].set_value("compare").run()
+    assert not app.exception, app.exception
+    assert [h[0] for v, h in zip(markdowns(app), [re.findall(r'<div class="qa-part-head">(.*?)</div>', v)
+                                                  for v in markdowns(app)], strict=True)
+            if v.startswith('<div class="qa-answer">')] == ["太仓市", "如皋市"]
+    taicang = [c for c in cards(app) if "太仓" in card_title(c)]
+    assert taicang and all('<div class="qa-warn">' in c and "2020" in c for c in taicang), "expired plan warned"
+
+
+def test_history_keeps_the_questions_of_this_tab(app):
+    ask(app, "南通到2024年全社会研发投入占比目标是多少?")
+    ask(app, "如皋到2025年要培育多少家高新技术企业?")
+    history = [b for b in app.sidebar.button if (b.key or "").startswith("hist-")]
+    assert len(history) == 2 and "如皋" in history[0].label
+    history[1].click().run()
+    assert not app.exception, app.exception
+    assert app.text_area(key="ask_q").value == "南通到2024年全社会研发投入占比目标是多少?"
+    assert any(v.startswith("[1] 南通市科技创新委员会办公室《") for v in (c.value for c in app.code))
+
+
+def test_english_interface_and_note(app):
+    app.sidebar.button_group(key="lang").set_value("en").run()
+    assert not app.exception, app.exception
+    assert app.text_area(key="ask_q").label == "Question"
+    ask(app, "How many high-tech enterprises does Rugao aim for by 2025?")
+    assert any("Chinese" in i.value for i in app.info), [i.value for i in app.info]  # the quotes are Chinese
+    assert "##### Cited clauses" in markdowns(app) or "##### Nearest clauses" in markdowns(app)
 
 
 def test_ask_without_basis_says_so_and_lists_nearest(app):
@@ -118,8 +173,7 @@ def test_ask_without_basis_says_so_and_lists_nearest(app):
 
 
 def test_answer_and_question_survive_switching_modes(app):
-    app.text_area(key="ask_q").input("南通到2024年全社会研发投入占比目标是多少?")
-    app.button(key="ask_go").click().run()
+    ask(app, "南通到2024年全社会研发投入占比目标是多少?")
     switch(app, "文件库")
     switch(app, "问答")
     assert app.text_area(key="ask_q").value == "南通到2024年全社会研发投入占比目标是多少?"
@@ -135,6 +189,7 @@ def test_empty_question_is_not_sent(app):
 def test_search_with_region_filter_only_shows_that_region(app, documents):
     switch(app, "检索")
     assert "如皋市" in app.multiselect(key="f_region").options
+    assert "《群众·决策资讯》" not in app.multiselect(key="f_issuer").options  # an outlet issues no documents
     app.multiselect(key="f_region").set_value(["如皋市"])
     app.text_input(key="search_q").input("科技型中小企业")
     app.button(key="search_go").click().run()
@@ -145,7 +200,9 @@ def test_search_with_region_filter_only_shows_that_region(app, documents):
     assert {card_title(c) for c in found} <= rugao_titles
     assert all("如皋市" in c for c in found)
     summary = [v for v in markdowns(app) if v.startswith("**共 ")]
-    assert summary and summary[0].startswith(f"**共 {len(found)} 条结果**")
+    more = [b for b in app.button if b.key == "search_show_more"]
+    hidden = int(re.search(r"(\d+) 条", more[0].label).group(1)) if more else 0
+    assert summary and summary[0].startswith(f"**共 {len(found) + hidden} 条结果**")
     assert any("地区：如皋市" in c.value for c in app.caption)
 
 
@@ -154,6 +211,51 @@ def test_search_without_filter_spans_documents(app):
     app.text_input(key="search_q").input("科技型中小企业")
     app.button(key="search_go").click().run()
     assert len({card_title(c) for c in cards(app)}) >= 2
+    assert all('class="qa-score"' in c and 'qa-match' in c for c in cards(app)), "score and match kind shown"
+
+
+def phrase_count(ui_service: str, documents: list[dict], phrase: str) -> int:
+    bodies = [httpx.get(f"{ui_service}/documents/{d['doc_id']}", timeout=30, trust_env=False).json()["body"]
+              for d in documents]
+    return sum(b.count(phrase) for b in bodies)
+
+
+def test_exact_phrase_reports_the_true_count(app, ui_service, documents):
+    switch(app, "检索")
+    app.text_input(key="search_q").input("揭榜挂帅")
+    app.selectbox(key="search_mode").set_value("phrase")
+    app.button(key="search_go").click().run()
+    assert not app.exception, app.exception
+    count = phrase_count(ui_service, documents, "揭榜挂帅")
+    assert any(v.startswith(f"**“揭榜挂帅”在 {count} 处原文出现**") for v in markdowns(app)), markdowns(app)
+    found = cards(app)
+    assert found and sum(c.count('<mark class="qa-q">揭榜挂帅</mark>') for c in found) == count
+    assert not [b for b in app.button if b.key == "search_show_more"]
+
+
+def test_ranked_search_hides_the_tail_and_filters_by_document(app):
+    switch(app, "检索")
+    app.text_input(key="search_q").input("揭榜挂帅")
+    app.button(key="search_go").click().run()
+    assert not app.exception, app.exception
+    shown = cards(app)
+    more = [b for b in app.button if b.key == "search_show_more"]
+    assert more and len(shown) < 10, "clauses far below the best one wait behind 显示更多"
+    assert all("揭榜挂帅" in html.unescape(re.sub(r"<[^>]+>", "", c)) or "qa-score" in c for c in shown)
+    assert any("共出现" in c.value for c in app.caption), "the true count of the phrase is reported"
+    more[0].click().run()
+    assert len(cards(app)) == 10
+    per_doc = [b for b in app.button if (b.key or "").startswith("search_doc-")]
+    assert len(per_doc) >= 2
+    per_doc[1].click().run()
+    assert not app.exception, app.exception
+    title = re.sub(r"^《(.*?)》.*$", r"\1", per_doc[1].label.replace("\\", ""))
+    assert cards(app) and {card_title(c) for c in cards(app)} == {title}
+    app.button(key="search_doc_all").click().run()
+    app.button_group(key="search_sort").set_value("date").run()
+    dates = [re.search(r"日期 (\d{4}-\d{2}-\d{2})", c) for c in cards(app)]
+    values = [d.group(1) for d in dates if d]
+    assert values == sorted(values, reverse=True)
 
 
 # -- 相似表述 ------------------------------------------------------------------------------------------
@@ -179,9 +281,13 @@ def test_library_lists_documents_and_opens_clause_tree(app, documents):
     switch(app, "文件库")
     table = library_table(app)
     assert f"<td>{RUGAO_PLAN}</td>" in table
-    for column in ("标题", "文号", "发文机关", "地区", "成文日期", "发布日期", "有效性", "条款数"):
+    for column in ("标题", "类型", "文号", "发文机关", "地区", "成文日期", "发布日期", "有效性", "条款数"):
         assert f"<th>{column}</th>" in table
     assert '<td class="qa-nw">通科委办〔2022〕9号</td>' in table
+    article = next(r for r in table.split("<tr>") if "最大增量" in r)
+    assert "媒体报道" in article and "来源 《群众·决策资讯》" in article  # an outlet is no 发文机关
+    taicang = next(r for r in table.split("<tr>") if "太仓市科技创新三年行动计划" in r)
+    assert "已到期" in taicang and "2018—2020" in taicang and "政策文件" in taicang
     app.selectbox(key="lib_doc").set_value(doc_id_with_title(documents, RUGAO_PLAN)).run()
     tree = [v for v in markdowns(app) if v.startswith('<div class="qa-doc">')]
     assert len(tree) == 1
@@ -225,6 +331,37 @@ def test_delete_with_token(app, documents, monkeypatch):
     assert any("已删除" in s.value for s in app.success)
     assert "测试市飞地孵化器建设实施方案" not in library_table(app)
     assert RUGAO_PLAN in library_table(app)
+
+
+def test_mixed_upload_reports_each_file_and_keeps_the_good_ones(ui_service):
+    from ui.client import ApiClient
+    from ui.library import reason_text, upload_files
+
+    good = DISPOSABLE_DOC.replace("飞地孵化器", "海外创新驿站").replace("〔2025〕3号", "〔2025〕5号").encode()
+    client = ApiClient(ui_service, token=TOKEN)
+    files = [("good-plan.txt", good), ("empty.txt", b""), ("binary.txt", b"\x00\x01\x02abc" * 10),
+             ("notes.exe", b"MZ"), ("again.txt", good)]
+    results = {r.name: r for r in upload_files(client, files, 20)}
+    assert results["good-plan.txt"].status == "added"
+    assert results["again.txt"].status in ("duplicate", "added") or results["again.txt"].status == "rejected"
+    assert results["empty.txt"].status == "rejected" and reason_text(results["empty.txt"].reason) == "空文件"
+    assert results["binary.txt"].status == "rejected" and "二进制" in reason_text(results["binary.txt"].reason)
+    assert results["notes.exe"].status == "rejected" and "不支持的文件类型" in reason_text(results["notes.exe"].reason)
+    doc = next(d for d in client.documents() if "海外创新驿站" in d.title)
+    client.delete(doc.doc_id)
+
+
+def test_feedback_through_the_client(ui_service, documents):
+    from qa.schemas import FeedbackRequest
+    from ui.client import ApiClient
+
+    doc = httpx.get(f"{ui_service}/documents/{documents[0]['doc_id']}", timeout=30, trust_env=False).json()
+    clause_id = doc["clauses"][-1]["clause_id"]
+    client = ApiClient(ui_service, token=TOKEN)
+    result = client.feedback(FeedbackRequest(question="测试问题", shown=[clause_id], useful=[clause_id], client="ui"))
+    assert result.stored == 1
+    export = httpx.get(f"{ui_service}/feedback/export", timeout=30, trust_env=False).text
+    assert "测试问题" in export and clause_id in export
 
 
 # -- the HTTP client on its own ------------------------------------------------------------------------
@@ -275,7 +412,7 @@ def test_highlight_escapes_each_segment_before_marking():
 
 
 def test_rendered_blocks_stay_on_one_line():
-    out = render.card_html(title="《a》\n\n# b", doc_number=None, issuer="<i>", region=None, date=None,
+    out = card_markup.card_html(title="《a》\n\n# b", doc_number=None, issuer="<i>", region=None, date=None,
                            heading_path=["一、\n\n总体"], label=None, body_html=render.highlight("x\n\n\ny"))
     assert "\n" not in out and "<i>" not in out
     assert render.answer_html("答复[1]。\n\n<img src=x>[2]").count("<sup") == 2
@@ -289,9 +426,9 @@ def test_query_terms_skip_question_words():
 
 
 def test_heading_trail_names_the_clause_itself():
-    assert render.heading_trail([], "二、", "二、工作目标\n\n到2025年") == "二、工作目标"
-    assert render.heading_trail(["三、重点任务"], "8.", "8.壮大高新技术企业。以量质并举") == "三、重点任务 › 8.壮大高新技术企业"
-    assert render.heading_trail([], None, "前言") == ""
+    assert card_markup.heading_trail([], "二、", "二、工作目标\n\n到2025年") == "二、工作目标"
+    assert card_markup.heading_trail(["三、重点任务"], "8.", "8.壮大高新技术企业。以量质并举") == "三、重点任务 › 8.壮大高新技术企业"
+    assert card_markup.heading_trail([], None, "前言") == ""
 
 
 def test_long_clause_is_cut_around_the_quote():
@@ -301,3 +438,47 @@ def test_long_clause_is_cut_around_the_quote():
     assert out.startswith('<span class="qa-cut">…</span>') and "全文 1008 字" in out
     assert len(html.unescape(re.sub(r"<[^>]+>", "", out))) < 260
     assert render.highlight("短文本", limit=200) == "短文本"
+
+
+def test_several_quotes_are_all_marked_and_kept_in_the_excerpt():
+    text = "甲" * 300 + "第一句。" + "乙" * 300 + "第二句。" + "丙" * 300
+    out = render.highlight(text, quotes=[(300, 304), (604, 608)], limit=200)
+    assert '<mark class="qa-q">第一句。</mark>' in out and '<mark class="qa-q">第二句。</mark>' in out
+
+
+def test_grouped_citations_make_one_card_per_clause():
+    from qa.schemas import Citation, Quote
+    from ui.ask import group_citations
+
+    body = "一、甲乙丙。丁戊己。庚辛壬。"
+
+    def cite(n, start, end, q):
+        return Citation(clause_id="d-0001", doc_id="d", doc_title="t", heading_path=[], text=body[start:end],
+                        char_start=start, char_end=end, citation="《t》一、", n=n, quote=body[q[0]:q[1]],
+                        quote_start=q[0], quote_end=q[1], quotes=[Quote(text=body[q[0]:q[1]], start=q[0], end=q[1])])
+
+    groups = group_citations([cite(1, 0, 8, (2, 8)), cite(2, 8, 15, (8, 15))], body_of=lambda _: body)
+    assert len(groups) == 1 and groups[0].refs == [1, 2] and groups[0].quotes == [(2, 8), (8, 15)]
+    assert groups[0].item.text == body and groups[0].item.char_start == 0
+
+
+def test_export_keeps_the_quotes_verbatim():
+    import io
+
+    import docx
+
+    from qa.schemas import Answer, AnswerSentence, Citation, Quote
+    from ui.export import md_literal, to_docx, to_markdown
+
+    quote = "建立**数据分级**保护制度[1]。"
+    citation = Citation(clause_id="d-0001", doc_id="d", doc_title="某方案(2024年)", issuer="某局", date="2024-01-02",
+                        heading_path=[], label="(二)", text=quote, char_start=0, char_end=len(quote),
+                        citation="《某方案(2024年)》(二)", n=1, quote=quote, quote_start=0, quote_end=len(quote),
+                        quotes=[Quote(text=quote, start=0, end=len(quote))])
+    answer = Answer(answer=quote + "[1]", answerable=True, sentences=[AnswerSentence(text=quote, citation=1)],
+                    citations=[citation])
+    markdown = to_markdown("问题？", answer, {})
+    assert "某局《某方案（2024年）》（2024年1月2日）（二）" in markdown and f"> {md_literal(quote)}" in markdown
+    document = docx.Document(io.BytesIO(to_docx("问题？", answer, {})))
+    texts = [p.text for p in document.paragraphs]
+    assert quote in texts and any("某局《某方案（2024年）》" in p for p in texts)

@@ -20,8 +20,12 @@ from qa.schemas import (
     ClauseDetail,
     Document,
     DocumentMeta,
+    FeedbackRequest,
+    FeedbackResult,
     Filters,
     Health,
+    PhraseRequest,
+    PhraseResponse,
     SearchRequest,
     SearchResponse,
     SimilarRequest,
@@ -157,11 +161,21 @@ class ApiClient:
 
     # -- endpoints -----------------------------------------------------------------------------
     def health(self) -> Health:
-        return self._model(Health, self._request("GET", "/health"))
+        return self._model(Health, _known_fields(Health, self._request("GET", "/health")))
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None) -> SearchResponse:
         body = SearchRequest(query=query, k=k, mode=mode, filters=filters).model_dump(exclude_none=True)
         return self._model(SearchResponse, self._request("POST", "/search", json=body))
+
+    def phrase(self, phrase: str, filters: Filters | None = None, limit: int = 200) -> PhraseResponse:
+        """Every clause holding ``phrase`` verbatim, with the true counts (``POST /search/phrase``)."""
+        body = PhraseRequest(phrase=phrase, filters=filters, limit=limit).model_dump(exclude_none=True)
+        return self._model(PhraseResponse, self._request("POST", "/search/phrase", json=body))
+
+    def feedback(self, request: FeedbackRequest) -> FeedbackResult:
+        """Store which clauses were useful for a question (``POST /feedback``, needs the token)."""
+        body = request.model_dump(exclude_none=True)
+        return self._model(FeedbackResult, self._request("POST", "/feedback", auth=True, json=body))
 
     def ask(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
         body = AskRequest(question=question, k=k, filters=filters).model_dump(exclude_none=True)

@@ -16,14 +16,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.api import errors
 from qa.api.background import Background
-from qa.api.routers import ask, clauses, documents, feedback, health, search, similar
+from qa.api.routers import ask, clauses, documents, feedback, health, phrase, search, similar
 from qa.api.state import ServiceSettings, ServiceState
 
 MULTIPART_SLACK = 64 * 1024  # multipart boundaries and headers on top of the files themselves
 
 DESCRIPTION = """Semantic search and cited question answering over Chinese government policy documents.
 
-* `POST /search` — ranked clauses, each with its citation (《title》（文号）position).
+* `POST /search` — ranked clauses, each with its citation (《title》（文号）position) and its official form.
+* `POST /search/phrase` — every clause holding a phrase verbatim, with the true number of occurrences.
 * `POST /ask` — an answer whose every sentence ends with `[n]`, pointing into `citations` (verbatim
   quotes with their offsets in the document body), or `answerable: false` with the nearest clauses.
 * `POST /similar` — how other documents word a draft sentence, with the shared wording marked.
@@ -103,7 +104,7 @@ def create_app(index_dir: Path, model: str | None = None, settings: ServiceSetti
     app.state.service = state
     app.state.background = background
     errors.install(app)
-    for module in (health, search, ask, similar, documents, clauses, feedback):
+    for module in (health, search, phrase, ask, similar, documents, clauses, feedback):
         app.include_router(module.router)
     app.add_middleware(UploadSizeLimit, limit=settings.max_upload_bytes)
     return app

@@ -9,6 +9,7 @@ from pathlib import Path
 from qa.clauses.parser import MAX_CLAUSE_CHARS, RawClause, parse_clauses
 from qa.documents.cleaning import clean
 from qa.documents.metadata import (
+    document_kind,
     extract,
     iso_date,
     normalise_doc_number,
@@ -21,7 +22,8 @@ from qa.schemas import Clause, Document, DocumentMeta
 
 SIDECAR_SUFFIX = ".meta.json"
 OVERRIDABLE = ("title", "notice_title", "doc_number", "issuer", "region", "written_date", "published_date",
-               "validity")
+               "validity", "kind")
+KINDS = ("policy", "law", "media", "other")
 
 
 def doc_id_for(path: Path) -> str:
@@ -103,11 +105,16 @@ def load_document(path: Path, max_chars: int = MAX_CLAUSE_CHARS, data: bytes | N
     raw = parse_clauses(body, split_before=(split_before,) if split_before is not None else (), max_chars=max_chars)
     clauses = build_clauses(meta, body, raw)
     meta.clause_count = len({c.clause_id for c in clauses})
+    meta.kind = overrides.get("kind") or document_kind(
+        title=meta.title, issuer=meta.issuer, doc_number=meta.doc_number, notice_title=meta.notice_title,
+        fields=cleaned.fields, body=body, articles=sum(1 for c in clauses if c.kind == "article" and c.part == 0))
     return Document(meta=meta, body=body, clauses=clauses)
 
 
 def _apply_overrides(meta: DocumentMeta, overrides: dict[str, str]) -> DocumentMeta:
     values = dict(overrides)
+    if values.get("kind") is not None and values["kind"] not in KINDS:
+        raise DocumentError(f"sidecar field 'kind' must be one of {list(KINDS)}: {values['kind']!r}")
     if values.get("doc_number"):
         values["doc_number"] = normalise_doc_number(values["doc_number"]) or values["doc_number"]
     for key in ("written_date", "published_date"):

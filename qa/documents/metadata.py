@@ -16,6 +16,14 @@ _NOTICE_TITLE = re.compile(r"^(?:[\u4e00-\u9fff]{2,20}(?:关于)|关于).{4,120}
 _QUOTED_TITLE = re.compile(r"《([^《》]{4,80})》")
 _REGION = re.compile(r"^([\u4e00-\u9fff]{2,4}?(?:自治州|自治县|省|市|县|区|盟|旗))")
 _PLACE = re.compile(r"([\u4e00-\u9fff]{2}(?:市|县))")
+# A web headline wrapping the document's title: "太仓市人民政府发布科技创新三年行动计划(2018—2020年)".
+_HEADLINE = re.compile(r"^(?P<who>[\u4e00-\u9fff]{2,24}?(?:人民政府|政府|办公室|办公厅|委员会|局|厅|部))"
+                       r"(?:正式|联合)?(?:印发|发布|出台|公布)了?(?P<what>.{6,})$")
+_POLICY_WORDS = re.compile(r"方案|计划|规划|意见|办法|措施|细则|纲要|规定|政策|要点|指南|条例|决定|通知|通告|公告|批复")
+_LAW_TITLE = re.compile(r"(?:^中华人民共和国.{1,30}(?:法|条例|规定)$)|(?:(?:法|条例)(?:（.{1,20}）|\(.{1,20}\))?$)")
+_MEDIA_FIELDS = ("稿件来源", "作者")
+_MEDIA_LINES = re.compile(r"^(?:作者系|本报记者|记者[\u4e00-\u9fff]{2,4}|（?来源[:：]|通讯员)", re.M)
+_BODY_SUFFIX = ("人民政府", "政府", "办公室", "办公厅", "委员会", "局", "厅", "部", "委", "院", "会")
 _NOT_REGION_PREFIX = ("中华", "全国", "国务", "人民", "各镇", "各县", "各市", "本市", "本县", "我市", "我县", "全市",
                       "全县", "城市", "县域", "市县", "省市", "地区", "区域")
 
@@ -144,9 +152,54 @@ def extract(cleaned: Cleaned) -> Extracted:
         published = published or cleaned.header_dates[-1]
     validity = fields.get("有效性") or fields.get("时效说明") or fields.get("效力状态") or None
     region = region_of(issuer, title, notice_title) or _frequent_place(cleaned.body)
-    return Extracted(title=_title_case(title), notice_title=notice_title, doc_number=doc_number,
+    title, headline_issuer = unwrap_headline(_title_case(title))
+    issuer = issuer or headline_issuer
+    return Extracted(title=title, notice_title=notice_title, doc_number=doc_number,
                      issuer=issuer or None, region=region, written_date=written, published_date=published,
                      validity=validity, plan_title_offset=plan_title_offset)
+
+
+def unwrap_headline(title: str) -> tuple[str, str | None]:
+    """The title inside a web headline, and the body the headline names.
+
+    ``太仓市人民政府发布科技创新三年行动计划(2018—2020年)`` → (``太仓市科技创新三年行动计划(2018—2020年)``,
+    ``太仓市人民政府``): the place is put back in front when the headline left it to the issuer. A notice
+    (``…关于印发…的通知``) is not a headline: its title is found in its text.
+    """
+    m = _HEADLINE.match(title)
+    if not m or "关于" in m.group("who") or title.endswith(("的通知", "的通报", "的函", "的批复")):
+        return title, None
+    who, what = m.group("who"), m.group("what").strip()
+    quoted = re.fullmatch(r"《(.+)》", what)
+    if quoted:
+        return quoted.group(1), who
+    if not _POLICY_WORDS.search(what):  # "…发布会", "…发布2023年统计公报" and the like are not wrappers
+        return title, None
+    place = region_of(who)
+    if place and not region_of(what) and not what.startswith(place[:2]):
+        what = place + what
+    return what, who
+
+
+def document_kind(*, title: str, issuer: str | None, doc_number: str | None, notice_title: str | None,
+                  fields: dict[str, str], body: str, articles: int) -> str:
+    """``media`` (a signed article or news report), ``law`` (法律法规), ``policy`` (政策文件) or ``other``.
+
+    Args:
+        title, issuer, doc_number, notice_title: extracted metadata.
+        fields: the page chrome's fields (``稿件来源``, ``作者`` mark a report).
+        body: the cleaned text.
+        articles: how many clauses are articles (第X条).
+    """
+    publication = bool(issuer and issuer.strip().startswith("《"))
+    if not doc_number and (publication or any(fields.get(k) for k in _MEDIA_FIELDS)
+                           or _MEDIA_LINES.search(body[-1500:] + "\n" + body[:300])):
+        return "media"
+    if _LAW_TITLE.search(title) and (articles >= 3 or title.startswith("中华人民共和国")):
+        return "law"
+    if doc_number or notice_title or _POLICY_WORDS.search(title) or (issuer or "").endswith(_BODY_SUFFIX):
+        return "policy"
+    return "other"
 
 
 def _first_title_line(head: list[tuple[int, str]]) -> str | None:

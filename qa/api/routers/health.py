@@ -19,7 +19,7 @@ router = APIRouter(tags=["health"])
 @router.get("/health", response_model=Health, summary="Service status, index counts, embedder and dense coverage")
 def health(snapshot: SnapshotDep, state: StateDep, request: Request) -> Health:
     """Counts of the loaded commit, the embedder (its name, the model it is, ``load_error`` when the configured
-    one was replaced), dense coverage, the embedding job, and whether uploads are enabled."""
+    one was replaced), dense coverage, the embedding job, whether uploads are enabled and their size limit."""
     index = snapshot.index
     embedder = snapshot.searcher.embedder or state.embedder
     info = embedder.info() if embedder is not None else None
@@ -46,4 +46,5 @@ def health(snapshot: SnapshotDep, state: StateDep, request: Request) -> Health:
                   embedder_is_fallback=bool(info.get("is_fallback")) if info else None,
                   embedder_error=error or (None if embedder is not None else "no embedding model: lexical search only"),
                   dense=coverage, embed_job=job, index_generation=snapshot.generation,
-                  index_format=snapshot.index_format, uploads_enabled=bool(state.settings.api_token))
+                  index_format=snapshot.index_format, uploads_enabled=bool(state.settings.api_token),
+                  max_upload_mb=state.settings.max_upload_mb)
