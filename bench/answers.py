@@ -98,9 +98,11 @@ def summarise(rows: list[dict]) -> dict:
 def run(answerer, searcher, questions: list[dict]) -> tuple[dict, list[dict], list[float], list[float]]:
     rows, ask_ms, search_ms = [], [], []
     for question in questions:
+        searcher._query_cache.clear()  # each timed call encodes the question itself
         started = time.perf_counter()
         searcher.search(question["query"], k=10)
         search_ms.append((time.perf_counter() - started) * 1000)
+        searcher._query_cache.clear()
         started = time.perf_counter()
         answer = answerer.answer(question["query"])
         ask_ms.append((time.perf_counter() - started) * 1000)

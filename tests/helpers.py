@@ -35,11 +35,18 @@ def cli(*args: str, index: Path, check: bool = True) -> subprocess.CompletedProc
     return result
 
 
-def build_seed_index(target: Path) -> Path:
+def build_seed_index(target: Path, bridge: bool = True) -> Path:
+    """The seed corpus ingested into ``target``, with the English term bridge the embedding job would build."""
+    from qa.index.collection import Index
+    from qa.index.embedding import embedder_for_query
     from qa.ingest import ingest
+    from qa.retrieval.bridge import TermBridge
 
     report = ingest([CORPUS], target)
     assert not report.errors and report.documents == 5
+    if bridge:
+        index = Index.open(target)
+        TermBridge.refresh(index, embedder_for_query(index))
     return target
 
 

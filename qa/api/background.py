@@ -61,6 +61,7 @@ class Background:
         self.poll_seconds = poll_seconds
         self.job = JobStatus(enabled=embed_job)
         self._process: subprocess.Popen | None = None
+        self._bridge_checked: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="qa-background", daemon=True)
 
@@ -88,13 +89,25 @@ class Background:
         catalog_commit = self.state.latest_commit()
         if catalog_commit is not None and catalog_commit != self.state.snapshot.generation:
             self.state.reload()
-        self._reap()
-        if self.job.enabled and self._process is None and self.state.pending_vectors() > 0:
+        finished = self._reap()
+        if finished:  # the job may have refreshed the term bridge: take it in
+            self.state.remember()
+        if self.job.enabled and self._process is None and (self.state.pending_vectors() > 0
+                                                           or self._bridge_due()):
             self._start_job()
 
-    def _reap(self) -> None:
+    def _bridge_due(self) -> bool:
+        """The term bridge is behind the documents (checked once a commit, not every tick)."""
+        generation = self.state.snapshot.generation
+        if generation == self._bridge_checked:
+            return False
+        self._bridge_checked = generation
+        return self.state.bridge_stale()
+
+    def _reap(self) -> bool:
+        """Collect a finished job; True when one finished."""
         if self._process is None or self._process.poll() is None:
-            return
+            return False
         code = self._process.returncode
         self.job.running, self.job.last_exit, self._process = False, code, None
         if code != 0:
@@ -104,6 +117,7 @@ class Background:
             log.error("the embedding job failed (exit %s): %s", code, tail)
             if self.job.failures >= 3:  # do not restart a job that keeps failing; /health says why
                 self.job.enabled = False
+        return True
 
     def _start_job(self) -> None:
         log_file = Path(self.state.index_dir) / "embed-job.log"

@@ -22,6 +22,7 @@ from qa.feedback.query_model import active_fusion, active_version, memory_versio
 from qa.index.catalog import DATABASE, FORMAT_VERSION
 from qa.index.collection import Index
 from qa.index.embedding import embedder_for_query, load_configured
+from qa.retrieval.bridge import TermBridge
 from qa.retrieval.fusion import FusionConfig
 from qa.retrieval.searcher import Searcher
 
@@ -87,7 +88,8 @@ def load_snapshot(index: Index, embedder: Embedder | None, settings: ServiceSett
     """Wrap one view of the index (and the service's embedder, and the feedback memory) for answering requests."""
     started = time.monotonic()
     memory = load_memory(index, embedder, memory_version(index, embedder)) if embedder is not None else None
-    searcher = Searcher(index, embedder, fusion=FusionConfig.configured(active_fusion(index)), memory=memory)
+    searcher = Searcher(index, embedder, fusion=FusionConfig.configured(active_fusion(index)), memory=memory,
+                        bridge=TermBridge.load(index, embedder))
     extractive = ExtractiveAnswerer(searcher)
     answerer = LLMAnswerer(extractive, settings.llm) if settings.llm is not None else extractive
     snapshot = Snapshot(searcher=searcher, answerer=answerer, similar=SimilarFinder(searcher),
@@ -165,6 +167,12 @@ class ServiceState:
                 return None
             return -1  # an index appeared: reload
         return catalog.commit_no
+
+    def bridge_stale(self) -> bool:
+        """Documents came that the English term bridge has not learned yet (the embedding job refreshes it)."""
+        from qa.retrieval.bridge import stale
+
+        return self.embedder is not None and stale(self.snapshot.index, self.embedder)
 
     def pending_vectors(self) -> int:
         """Live passages still without the model's vector."""

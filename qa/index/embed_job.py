@@ -21,7 +21,7 @@ import numpy as np
 from qa.embed.base import Embedder
 from qa.embed.student import StudentEmbedder, train_student
 from qa.index.catalog import VECTOR_STUDENT, VECTOR_TEACHER, Catalog
-from qa.index.collection import passage_text
+from qa.index.collection import Index, passage_text
 from qa.index.sentence_vectors import sentence_rows
 from qa.index.writer import IndexWriter, write_lock
 from qa.schemas import Clause
@@ -42,6 +42,7 @@ class JobReport:
     embedded: int = 0
     student_encoded: int = 0
     remaining: int = 0
+    bridge_terms: int = 0
     seconds: float = 0.0
     student: dict | None = None
 
@@ -230,5 +231,9 @@ def run(root: Path, embedder: Embedder, batch: int = BATCH, progress: Progress |
                 writer.merge()
             finally:
                 writer.close()
+    from qa.retrieval.bridge import TermBridge
+
+    bridge = TermBridge.refresh(Index.open(root), embedder)  # the term bridge learns the new words too
+    report.bridge_terms = len(bridge.terms) if bridge is not None else 0
     report.seconds = round(time.monotonic() - started, 1)
     return report

@@ -14,6 +14,7 @@ import numpy as np
 from qa.documents.chinese import normalise
 from qa.embed.base import Embedder
 from qa.index.collection import Index
+from qa.retrieval.bridge import is_english
 from qa.retrieval.fusion import FusionConfig, fuse, top_candidates
 from qa.retrieval.query import ParsedQuery, QueryParser
 from qa.schemas import Clause, Filters, Hit, SearchMode
@@ -37,11 +38,12 @@ class Searcher:
     """
 
     def __init__(self, index: Index, embedder: Embedder | None, fusion: FusionConfig | None = None,
-                 memory=None):
+                 memory=None, bridge=None):
         self.index = index
         self.embedder = embedder
         self.fusion = fusion or FusionConfig.configured()
         self.memory = memory  # qa.feedback.memory.FeedbackMemory: past questions and the clauses that answered
+        self.bridge = bridge  # qa.retrieval.bridge.TermBridge: English words → the collection's Chinese terms
         metas = index.metas
         self.parser = QueryParser(metas)
         self._doc_region = np.array([m.region or "" for m in metas], dtype=object)
@@ -120,7 +122,7 @@ class Searcher:
             remembered = None
             if self.memory is not None and len(self.memory) and self.embedder is not None:
                 remembered = self.memory.scores(self.query_vector(parsed.residual), mask=mask)
-            scored = fuse(lexical, dense, self.fusion, self.lexical_confidence(parsed.residual)
+            scored = fuse(lexical, dense, self.fusion, self.lexical_confidence(self.lexical_text(parsed))
                           if self.embedder is not None else 1.0,
                           covered=self.index.dense.covered if self.index.dense is not None else None,
                           memory=remembered)
@@ -130,8 +132,15 @@ class Searcher:
         self._boost(scored, parsed, mask, lexical_found=len(lexical[0]) > 0)
         return self._hits(scored, k, SAME_DOC_DECAY if parsed.across_documents else 1.0)
 
+    def lexical_text(self, parsed: ParsedQuery) -> str:
+        """What the lexical side searches: the query, and for an English one the collection terms the model finds
+        for its words."""
+        if self.bridge is not None and self.embedder is not None and is_english(parsed.residual):
+            return " ".join([parsed.residual, *self.bridge.translate(parsed.residual, self.embedder)])
+        return parsed.residual
+
     def _lexical(self, parsed: ParsedQuery, depth: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        scores = self.index.lexical.scores(self.index.get_tokenizer()(parsed.residual))
+        scores = self.index.lexical.scores(self.index.get_tokenizer()(self.lexical_text(parsed)))
         rows = top_candidates(scores, depth, mask)
         rows = rows[scores[rows] > 0]
         return rows, scores[rows]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from qa.index.collection import Index
 from qa.index.embedding import embedder_for_query
+from qa.retrieval.bridge import TermBridge
 from qa.retrieval.fusion import FusionConfig
 from qa.retrieval.searcher import Searcher
 
@@ -24,4 +25,4 @@ def load_searcher(index_dir: Path, model: str | None = None, fusion: FusionConfi
     if fusion is None:
         fusion = FusionConfig.configured(active_fusion(index))
     memory = load_memory(index, embedder, memory_version(index, embedder)) if embedder is not None else None
-    return Searcher(index, embedder, fusion=fusion, memory=memory)
+    return Searcher(index, embedder, fusion=fusion, memory=memory, bridge=TermBridge.load(index, embedder))
