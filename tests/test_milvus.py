@@ -34,6 +34,11 @@ def milvus_index(tmp_path_factory, local_index):  # the local index is built fir
     milvus._STORES.clear()
     report = ingest([CORPUS], folder / "index")
     assert report.documents == 5 and not report.errors
+    from qa.index.embedding import embedder_for_query
+    from qa.retrieval.bridge import TermBridge
+
+    index = Index.open(folder / "index")
+    TermBridge.refresh(index, embedder_for_query(index))  # as the embedding job does (the local copy has it too)
     yield folder / "index"
     patch.undo()
     milvus._STORES.clear()

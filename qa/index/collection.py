@@ -122,6 +122,7 @@ class Index:
             segments = catalog.segments()
             self.embedder_info = catalog.get_info("embedder")
             self.student_info = catalog.get_info("student")
+            self._counts = catalog.counts()
         order = np.argsort(self.rows.pids, kind="stable")
         sorted_pids = self.rows.pids[order]
 
@@ -277,7 +278,10 @@ class Index:
         return passage_text(meta.title if meta else "", clause)
 
     def counts(self) -> dict[str, int]:
-        return self.catalog.counts() if self.catalog is not None else \
+        """Documents, passages, clauses and vectors of this view's commit (read with it: /health reports what
+        searches see, not a commit the service has not loaded yet)."""
+        counts = getattr(self, "_counts", None)
+        return dict(counts) if counts is not None else \
             {"documents": 0, "passages": 0, "clauses": 0, "teacher_vectors": 0, "student_vectors": 0}
 
     def check_embedder(self, embedder: Embedder) -> None:
