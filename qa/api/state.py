@@ -153,6 +153,18 @@ class ServiceState:
             self.snapshot = fresh
             return fresh
 
+    def compact(self) -> None:
+        """Merge the segments a write left small (run after the write has answered: a new document is searchable
+        before this starts), then serve the merged commit."""
+        from qa.ingest import compact
+
+        try:
+            with self.write_lock:
+                if compact(self.index_dir):
+                    self.reload()
+        except Exception:  # the write itself is committed; a merge that fails leaves more, smaller segments
+            log.exception("merging segments after a write failed")
+
     def remember(self) -> None:
         """Take new feedback into the memory now (a 👍 counts from the next search on): same index, new snapshot."""
         with self._reload_lock:

@@ -119,7 +119,7 @@ def store_and_ingest(accepted: list[Incoming], sources: Path, index_dir: Path, m
         identities[str(target)] = (replace or item.doc_id, item.original)
     try:
         report = ingest([Path(p) for p in identities], index_dir, model=model, workers=1,
-                        teacher_passages=teacher_passages, student_above=None, identities=identities)
+                        teacher_passages=teacher_passages, student_above=None, identities=identities, merge=False)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)

@@ -7,17 +7,22 @@ extended or queried with vectors of another embedder than the one that built it.
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
 from collections.abc import Callable
 
 from qa.config import embed_model
 from qa.embed.base import Embedder, EmbedderLoadError
-from qa.embed.bundled import BUNDLED_NAME, BundledModelError, ensure_bundled
+from qa.embed.bundled import BUNDLED_NAME, BundledModelError, bundled_folder, ensure_bundled
 from qa.embed.transformer import SentenceTransformerEmbedder
 from qa.index.collection import EmbedderMismatchError, Index
 
 log = logging.getLogger("qa.embedding")
 BUNDLED_ALIASES = (BUNDLED_NAME, "bundled")
+# models loaded in this process, by name: an upload into a running service must not reload the model (≈5 s)
+_LOADED: dict[str, Embedder] = {}  # keyed by name, or by folder for the bundled model
+_LOADING = threading.Lock()
 
 
 def load_configured(model: str | None = None) -> tuple[Embedder | None, str | None]:
@@ -34,12 +39,25 @@ def load_configured(model: str | None = None) -> tuple[Embedder | None, str | No
     bundled, bundled_error = load_model(BUNDLED_NAME)
     if bundled is None:
         return None, f"{error}; the bundled model failed too: {bundled_error}"
+    bundled = copy.copy(bundled)  # the cached bundled model stays as it is; this one says what it replaces
     bundled.load_error, bundled.requested_model = error, name
     return bundled, None
 
 
 def load_model(name: str) -> tuple[Embedder | None, str | None]:
-    """Load one model by name (``bundled`` for the bundled e5); returns (embedder, None) or (None, why)."""
+    """Load one model by name (``bundled`` for the bundled e5); returns (embedder, None) or (None, why).
+    A model loaded once is kept for the life of the process."""
+    key = str(bundled_folder()) if name in BUNDLED_ALIASES else name
+    with _LOADING:
+        if key in _LOADED:
+            return _LOADED[key], None
+        embedder, error = _load_model(name)
+        if embedder is not None:
+            _LOADED[key] = embedder
+        return embedder, error
+
+
+def _load_model(name: str) -> tuple[Embedder | None, str | None]:
     try:
         if name in BUNDLED_ALIASES:
             return SentenceTransformerEmbedder(ensure_bundled(), name=BUNDLED_NAME), None

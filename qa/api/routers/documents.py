@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, HTTPException, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, HTTPException, Response, UploadFile
 
 from qa.api.deps import GENERATION_HEADER, SnapshotDep, StateDep, require_token
 from qa.api.uploads import (
@@ -54,7 +54,7 @@ def get_document(doc_id: str, snapshot: SnapshotDep) -> Document:
                         422: {"description": "no file is a readable document"}})
 def upload_documents(response: Response,
                      files: Annotated[list[UploadFile], File(description=_FILES_HELP)],
-                     state: StateDep) -> UploadResult:
+                     state: StateDep, after: BackgroundTasks) -> UploadResult:
     """Each file is checked on its own (type, size, parse): readable ones are stored and ingested, each file's
     result (added / duplicate / rejected, with the reason) is listed. A file with the same bytes as a held
     document is reported as its duplicate; a different document under a used name is a new document
@@ -73,6 +73,8 @@ def upload_documents(response: Response,
             report, stored = store_and_ingest(accepted, state.sources_dir, state.index_dir, state.model,
                                               _inline(state))
             snapshot = state.reload() if report.added or report.replaced else state.snapshot
+        if report.added or report.replaced:
+            after.add_task(state.compact)
         results.extend(stored)
     else:
         snapshot = state.snapshot
@@ -92,7 +94,8 @@ def upload_documents(response: Response,
                        413: {"description": "upload too large"}, 415: {"description": "unsupported file type"},
                        422: {"description": "the file is not a readable document"}})
 def replace_document(doc_id: str, response: Response,
-                     file: Annotated[UploadFile, File(description="the new version")], state: StateDep) -> UploadResult:
+                     file: Annotated[UploadFile, File(description="the new version")], state: StateDep,
+                     after: BackgroundTasks) -> UploadResult:
     """The document keeps its id; its clauses, vectors and metadata become the new file's."""
     if doc_id not in state.snapshot.index.documents:
         raise HTTPException(404, f"unknown document id {doc_id!r}")
@@ -112,6 +115,7 @@ def replace_document(doc_id: str, response: Response,
         if old is not None and old.source_path != str(state.sources_dir / incoming[0].stored_name):
             delete_source(old.source_path, state.sources_dir)
         snapshot = state.reload()
+    after.add_task(state.compact)
     response.headers[GENERATION_HEADER] = str(snapshot.generation)
     return UploadResult(files=stored, report=report)
 
@@ -140,14 +144,15 @@ def _receive(files: list[UploadFile], limit: int) -> tuple[list[Incoming], list[
 @router.delete("/documents/{doc_id}", response_model=DeleteResult, dependencies=[Depends(require_token)],
                summary="Remove a document from the index (needs the API token)",
                responses={**_AUTH_RESPONSES, 404: {"description": "unknown document id"}})
-def delete_document(doc_id: str, response: Response, state: StateDep) -> DeleteResult:
+def delete_document(doc_id: str, response: Response, state: StateDep, after: BackgroundTasks) -> DeleteResult:
     """Remove the document with all its passages; an uploaded source file is deleted too."""
     with state.write_lock:
         doc = state.snapshot.index.documents.get(doc_id)
-        if doc is None or remove([doc_id], state.index_dir):
+        if doc is None or remove([doc_id], state.index_dir, merge=False):
             raise HTTPException(404, f"unknown document id {doc_id!r}")
         delete_source(doc.meta.source_path, state.sources_dir)
         snapshot = state.reload()
+    after.add_task(state.compact)
     response.headers[GENERATION_HEADER] = str(snapshot.generation)
     return DeleteResult(removed=[doc_id], documents=len(snapshot.index.documents),
                         index_generation=snapshot.generation)
