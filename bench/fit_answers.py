@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 from answers import OWN, SHARED_SET, holds, load, open_answerer, run
 
-from qa.answers.extractive import FEATURES, PART_FEATURES, AnswerModel, Logistic, part_features
+from qa.answers.extractive import part_features
+from qa.answers.model import FEATURES, PART_FEATURES, AnswerModel, Logistic
 
 EXTRA = Path(__file__).resolve().parent / "data" / "dev_questions_extra.jsonl"  # training-only questions
 MODEL_FILE = Path(__file__).resolve().parents[1] / "qa" / "answers" / "data" / "answer_model.json"

@@ -20,15 +20,14 @@ shipped in ``data/answer_model.json``.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass
 
 import numpy as np
 
 from qa.answers.citations import CitedAnswer, refusal
+from qa.answers.model import PART_FEATURES, AnswerModel
 from qa.answers.question import Question, QuestionAnalyzer
 from qa.answers.scope import Scope, ScopeChecker
 from qa.answers.text import containment, figure_positions, has_figure, normalise, sentence_spans
@@ -40,64 +39,11 @@ MAX_SENTENCES = 3
 MAX_DOCUMENTS = 6
 CLOSE_RATIO = 0.5  # further sentences of a part must be at least half as likely as its best
 FIGURE_BEFORE, FIGURE_AFTER = 12, 20  # how near a question word a figure must be, in characters
-FEATURES = ("sem", "clause_sem", "lex", "ctx", "sem_gap", "lex_gap", "figure_near", "figure_absent", "rank", "short",
-            "english")
-PART_FEATURES = ("best", "margin", "best_sem", "best_clause_sem", "best_lex", "unknown", "english", "figure_absent")
 _DOC_NUMBER_ONLY = re.compile(r"^[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号$")
 _LEAD_IN = re.compile(r"[:：]\s*$")
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 # a question over several places: "A和B分别…", "比较A与B", "A、B各自…" (the places side by side: Scope.joined)
 _SIDE_CUE = re.compile(r"分别|各自|比较|对比|相比|哪个|哪里更|\bcompare|\bboth\b|\brespectively\b", re.I)
-
-
-@dataclass
-class Logistic:
-    """A logistic model over named features.
-
-    Args:
-        weights: feature → weight.
-        bias: intercept.
-    """
-
-    weights: dict[str, float]
-    bias: float
-
-    def probability(self, features: dict[str, float]) -> float:
-        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
-        return float(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
-
-
-@dataclass
-class AnswerModel:
-    """Which sentence holds the asked-for fact (``sentence``), and whether a part has an answer at all
-    (``answerable``, over the part's best sentences, with its ``threshold``).
-
-    Args:
-        sentence: over ``FEATURES``.
-        answerable: over ``PART_FEATURES``.
-        threshold: least ``answerable`` probability for a part to be answered.
-        provenance: how the numbers were fitted.
-    """
-
-    sentence: Logistic
-    answerable: Logistic
-    threshold: float
-    provenance: dict = field(default_factory=dict)
-
-    @classmethod
-    def shipped(cls) -> AnswerModel:
-        return cls.from_dict(json.loads(resources.files("qa.answers").joinpath("data", "answer_model.json")
-                                        .read_text("utf-8")))
-
-    @classmethod
-    def from_dict(cls, data: dict) -> AnswerModel:
-        return cls(sentence=Logistic(**data["sentence"]), answerable=Logistic(**data["answerable"]),
-                   threshold=data["threshold"], provenance=data.get("provenance", {}))
-
-    def to_dict(self) -> dict:
-        return {"sentence": {"weights": self.sentence.weights, "bias": self.sentence.bias},
-                "answerable": {"weights": self.answerable.weights, "bias": self.answerable.bias},
-                "threshold": self.threshold, "provenance": self.provenance}
 
 
 def part_features(question: Question, candidates: list[Candidate]) -> dict[str, float]:
