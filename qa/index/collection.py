@@ -75,6 +75,8 @@ class Index:
         self.dense: VectorView | None = None
         self.embedder_info: dict | None = None
         self.student_info: dict | None = None
+        self._counts: dict[str, int] = {"documents": 0, "passages": 0, "clauses": 0, "teacher_vectors": 0,
+                                        "student_vectors": 0}
         self._tokenizer: Tokenizer | None = None
         self.damaged: list[str] = []
         self._loaded: dict[tuple[str, int], object] = {}
@@ -280,9 +282,7 @@ class Index:
     def counts(self) -> dict[str, int]:
         """Documents, passages, clauses and vectors of this view's commit (read with it: /health reports what
         searches see, not a commit the service has not loaded yet)."""
-        counts = getattr(self, "_counts", None)
-        return dict(counts) if counts is not None else \
-            {"documents": 0, "passages": 0, "clauses": 0, "teacher_vectors": 0, "student_vectors": 0}
+        return dict(self._counts)
 
     def check_embedder(self, embedder: Embedder) -> None:
         """Refuse an embedder other than the one whose vectors the index holds."""
