@@ -57,6 +57,17 @@ def holds(sentences: list[str], question: dict, facts: list[str] | None = None) 
     return any(squash(s) in q or q in squash(s) for s in sentences for q in quotes if s.strip())
 
 
+def side_names(name: str) -> set[str]:
+    """A side's name and the gazetteer's full names for it (a side named Hangzhou is the part 杭州市)."""
+    from qa.documents.gazetteer import Gazetteer
+
+    return {name} | {d.name for _, divisions in Gazetteer.shipped().find(name) for d in divisions}
+
+
+def same_side(side_name: str, part_name: str | None) -> bool:
+    return bool(part_name) and any(n in part_name or part_name in n for n in side_names(side_name))
+
+
 def judge(question: dict, answer) -> dict:
     answerable = bool(question.get("gold"))
     sentences = [s.text for s in answer.sentences]
@@ -68,7 +79,7 @@ def judge(question: dict, answer) -> dict:
         cited = []
         for side in question["sides"]:
             if side.get("doc") is None:
-                cited.append(not answer.answerable or any(p.name and not p.answered and side["name"] in p.name
+                cited.append(not answer.answerable or any(not p.answered and same_side(side["name"], p.name)
                                                           for p in answer.parts))
             else:
                 cited.append(answer.answerable and holds(sentences, question, side.get("facts") or None))

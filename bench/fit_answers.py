@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from answers import OWN, SHARED_SET, holds, load, open_answerer, run
+from answers import OWN, SHARED_SET, holds, load, open_answerer, run, same_side
 
 from qa.answers.extractive import part_features
 from qa.answers.model import FEATURES, PART_FEATURES, AnswerModel, Logistic
@@ -46,8 +46,7 @@ def examples(answerer, questions: list[dict]) -> list[dict]:
         for part in answerer.parts(analysed, scope):
             if part.missing:
                 continue
-            side = next((s for name, s in sides.items() if part.name and (name in part.name or part.name in name)),
-                        None)
+            side = next((s for name, s in sides.items() if same_side(name, part.name)), None)
             facts = (side.get("facts") if side else None) or question.get("facts") or []
             answerable = bool(question.get("gold")) and (side is None or side.get("doc") is not None)
             candidates = answerer.candidates(analysed, answerer.retrieve(analysed, part, None), query_vector)
