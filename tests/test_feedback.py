@@ -158,3 +158,36 @@ def test_train_keeps_only_a_better_version_and_rolls_back(tmp_path):
         assert Catalog(index).get_info("query_model")["active"] is None
     else:
         assert versions is None or versions.get("active") is None
+
+
+def test_memory_votes_sum_over_past_questions_and_kept_rankings_fuse_as_fresh(index):
+    """A clause marked by two near past questions outranks one marked by one only when the memory votes; a searcher
+    that keeps its rankings returns, under other fusion weights, exactly what a fresh searcher returns."""
+    import numpy as np
+
+    from qa.feedback.memory import FeedbackMemory
+    from qa.index.embedding import embedder_for_query
+    from qa.retrieval.fusion import FusionConfig, fuse
+    from qa.retrieval.searcher import Searcher
+
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+    memory = FeedbackMemory(np.eye(3, dtype=np.float32)[[0, 0, 1]] * [[1], [0.96], [1]], [[7], [7], [9]])
+    remembered = memory.scores(np.array([1.0, 0.95, 0.0], dtype=np.float32))
+    assert sorted(set(remembered[0].tolist())) == [7, 9] and remembered[0].tolist().count(7) == 2
+    best = fuse(empty, empty, FusionConfig(memory_weight=1.0, memory_floor=0.5), memory=remembered)
+    summed = fuse(empty, empty, FusionConfig(memory_weight=1.0, memory_floor=0.5, memory_votes=True),
+                  memory=remembered)
+    assert best[7] == pytest.approx(1.0) and best[9] == pytest.approx(0.9)
+    assert summed[7] == pytest.approx(1.92) and summed[9] == pytest.approx(0.9)
+
+    view = Index.open(index)
+    embedder = embedder_for_query(view)
+    questions = ["如皋到2025年要培育多少家高新技术企业?", "涟水对绿色工厂有什么目标?"]
+    past = FeedbackMemory.build(questions, [[0, 1], [2]], embedder.encode_queries)
+    kept = Searcher(view, embedder, memory=past, keep_rankings=True)
+    for fusion in (FusionConfig(dense_weight=0.2), FusionConfig(dense_weight=0.7, memory_weight=2.0, memory_votes=True)):
+        kept.fusion = fusion
+        fresh = Searcher(view, embedder, fusion=fusion, memory=past)
+        for question in questions:
+            assert [(h.clause_id, round(h.score, 6)) for h in kept.search(question, k=10)] == \
+                [(h.clause_id, round(h.score, 6)) for h in fresh.search(question, k=10)]

@@ -3,7 +3,8 @@
 A new question close to one asked before finds the clause that answered it, even when the clause's own
 wording is far from the question's (``给大学生创业多少钱`` → the clause on 大学生创业扶持). The memory is a
 third ranking beside the lexical and the dense one: a clause scores the similarity of the nearest past
-question that marked it useful. It learns at once — a 👍 counts from the next search on — and ``qa train``
+question that marked it useful, or (``memory_votes``) the sum over the near past questions that did — a
+clause many officials needed for questions like this one counts more. It learns at once — a 👍 counts from the next search on — and ``qa train``
 chooses its weight in the fusion on questions it did not train on.
 """
 
@@ -42,22 +43,20 @@ class FeedbackMemory:
 
     def scores(self, query: np.ndarray, k: int = NEIGHBOURS, mask: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of clauses that answered the ``k`` past questions nearest ``query``, each with the similarity of
-        the nearest such question; best first (only rows allowed by ``mask``)."""
+        """Rows of the clauses that answered the ``k`` past questions nearest ``query``, one entry per (question,
+        clause) pair with that question's similarity, most similar first (only rows allowed by ``mask``); a clause
+        marked useful by several of them appears once for each (the fusion counts its best or their sum)."""
         if not len(self.rows):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         similarity = self.vectors @ query
         nearest = np.argsort(-similarity)[:k]
-        best: dict[int, float] = {}
+        rows, sims = [], []
         for i in nearest.tolist():
-            for row in self.rows[i]:
-                if (mask is None or mask[row]) and similarity[i] > best.get(row, -1.0):
-                    best[row] = float(similarity[i])
-        if not best:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        ordered = sorted(best.items(), key=lambda item: -item[1])
-        return (np.array([r for r, _ in ordered], dtype=np.int64),
-                np.array([s for _, s in ordered], dtype=np.float32))
+            for row in dict.fromkeys(self.rows[i]):
+                if mask is None or mask[row]:
+                    rows.append(row)
+                    sims.append(float(similarity[i]))
+        return np.array(rows, dtype=np.int64), np.array(sims, dtype=np.float32)
 
 
 def load_memory(index, embedder, version: str = "") -> FeedbackMemory | None:

@@ -7,7 +7,7 @@
    its useful clauses, its hard negatives and every other clause of the batch — with early stopping on a
    tenth of the training pairs; then the fusion's dense weight and the weight of the feedback memory
    (``qa.feedback.memory``: past questions pointing at the clauses that answered them) are chosen on that
-   tenth too, the memory holding only the other nine.
+   tenth too (each question ranked once, then fused under every choice), the memory holding only the other nine.
 4. The new version is kept (and made active) only when its Recall@10 on the held-out pairs beats the
    active one's (MRR@10 breaking a tie); the command prints both. ``rollback`` returns to the previous.
 """
@@ -41,9 +41,9 @@ MIN_PAIRS = 20
 HELD_OUT_SHARE = 0.2
 HARD_NEGATIVES = 30
 TEMPERATURE = 0.05
-DENSE_WEIGHTS = (0.3, 0.5, 0.7)
-MEMORY_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0)
-MEMORY_FLOORS = (0.65, 0.75, 0.85)
+DENSE_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.7)
+MEMORY_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0)
+MEMORY_FLOORS = (0.65, 0.75, 0.85, 0.9)
 # Weight-space interpolation with the untrained tower (WiSE-FT): the smallest share of the trained weights
 # whose validation Recall@10 is within this of the best keeps most of the gain and more of the model's
 # general behaviour (questions unlike the feedback).
@@ -296,16 +296,19 @@ class Trainer:
         embedder = TunedEmbedder(self.base, tower)
         memory = FeedbackMemory.build([p.question for p in fitting], [self._clause_rows(p.useful) for p in fitting],
                                       embedder.encode_queries)
+        searcher = Searcher(self.index, embedder, memory=memory, keep_rankings=True)  # rank once, fuse per choice
         best, best_score = None, (-1.0, -1.0)
         for dense_weight in DENSE_WEIGHTS:
             for memory_weight in MEMORY_WEIGHTS:
                 for floor in MEMORY_FLOORS if memory_weight else (0.8,):
-                    fusion = {"dense_weight": dense_weight, "memory_weight": memory_weight, "memory_floor": floor}
-                    searcher = Searcher(self.index, embedder, FusionConfig(**fusion), memory=memory)
-                    metrics = ranking_metrics(searcher, validation, k=10)
-                    score = (metrics["recall@10"], metrics["mrr@10"])
-                    if score > best_score:
-                        best, best_score = fusion, score
+                    for votes in (False, True) if memory_weight else (False,):
+                        fusion = {"dense_weight": dense_weight, "memory_weight": memory_weight,
+                                  "memory_floor": floor, "memory_votes": votes}
+                        searcher.fusion = FusionConfig(**fusion)
+                        metrics = ranking_metrics(searcher, validation, k=10)
+                        score = (metrics["recall@10"], metrics["mrr@10"])
+                        if score > best_score:
+                            best, best_score = fusion, score
         return best
 
     def _save(self, tower: QueryTower, report: dict) -> int:

@@ -24,6 +24,8 @@ class FusionConfig:  # defaults; ``FusionConfig.configured`` applies ``QA_FUSION
         depth: candidates taken from each ranking.
         memory_weight: weight of the feedback memory (past questions near this one, and their useful clauses).
         memory_floor: least similarity of a past question for it to count.
+        memory_votes: a clause's memory score sums over the near past questions that marked it (otherwise the
+            nearest one counts alone).
     """
 
     method: str = "score"
@@ -32,6 +34,7 @@ class FusionConfig:  # defaults; ``FusionConfig.configured`` applies ``QA_FUSION
     depth: int = 200
     memory_weight: float = 0.3  # a prior until ``qa train`` chooses it on held-out feedback
     memory_floor: float = 0.85
+    memory_votes: bool = False
 
     @classmethod
     def configured(cls, trained: dict | None = None) -> FusionConfig:
@@ -40,7 +43,8 @@ class FusionConfig:  # defaults; ``FusionConfig.configured`` applies ``QA_FUSION
         from qa.config import settings
 
         config = settings()
-        trained = {k: v for k, v in (trained or {}).items() if k in ("dense_weight", "memory_weight", "memory_floor")
+        trained = {k: v for k, v in (trained or {}).items() if k in ("dense_weight", "memory_weight", "memory_floor",
+                                                                           "memory_votes")
                    and v is not None}
         if config.dense_weight is not None:
             trained["dense_weight"] = config.dense_weight
@@ -74,7 +78,8 @@ def fuse(lexical: tuple[np.ndarray, np.ndarray], dense: tuple[np.ndarray, np.nda
         covered: which rows have a vector; a row without one yet (just uploaded, the embedding job not there
             yet) is scored on its lexical evidence alone, scaled to the whole weight, not left at half.
         memory: rows of clauses marked useful for past questions near this one, with those questions'
-            similarity; counted above ``memory_floor`` (rescaled to 0–1), with ``memory_weight``.
+            similarity (a row once per such question); counted above ``memory_floor`` (rescaled to 0–1), with
+            ``memory_weight``: the best per row, or their sum with ``memory_votes``.
 
     Returns:
         fused score by row.
@@ -93,9 +98,14 @@ def fuse(lexical: tuple[np.ndarray, np.ndarray], dense: tuple[np.ndarray, np.nda
             fused[row] = fused.get(row, 0.0) + value
     if memory is not None and config.memory_weight > 0 and len(memory[0]):
         floor = config.memory_floor
+        remembered: dict[int, float] = {}
         for row, similarity in zip(memory[0].tolist(), memory[1].tolist(), strict=True):
             if similarity > floor:
-                fused[row] = fused.get(row, 0.0) + config.memory_weight * (similarity - floor) / (1 - floor)
+                value = (similarity - floor) / (1 - floor)
+                remembered[row] = remembered.get(row, 0.0) + value if config.memory_votes else \
+                    max(remembered.get(row, 0.0), value)
+        for row, value in remembered.items():
+            fused[row] = fused.get(row, 0.0) + config.memory_weight * value
     if covered is not None and weights[0] > 0 and len(dense[0]):
         scale = (weights[0] + weights[1]) / weights[0]
         for row in lexical[0].tolist():

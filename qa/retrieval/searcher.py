@@ -35,10 +35,14 @@ class Searcher:
         index: the loaded index.
         embedder: the embedder that built the index's vectors (None: lexical only).
         fusion: fusion settings.
+        memory: the feedback memory (``qa.feedback.memory.FeedbackMemory``).
+        bridge: English words → the collection's Chinese terms (``qa.retrieval.bridge.TermBridge``).
+        keep_rankings: keep each query's lexical, dense and memory rankings, so that searching the same
+            questions again under other fusion weights only fuses (``qa train`` choosing its weights).
     """
 
     def __init__(self, index: Index, embedder: Embedder | None, fusion: FusionConfig | None = None,
-                 memory=None, bridge=None):
+                 memory=None, bridge=None, keep_rankings: bool = False):
         self.index = index
         self.embedder = embedder
         self.fusion = fusion or FusionConfig.configured()
@@ -55,6 +59,7 @@ class Searcher:
         self._text_key = index.rows.text_keys
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.cache_size = 256
+        self._rankings: dict | None = {} if keep_rankings else None
 
     @property
     def modes(self) -> list[str]:
@@ -108,22 +113,16 @@ class Searcher:
             return []
         if mode != "lexical" and self.embedder is None:
             mode = "lexical"
-        parsed = self.parser.parse(query)
-        doc_mask = self.doc_mask(filters, parsed)
-        mask = doc_mask[self.index.passage_doc] if doc_mask is not None else None
         depth = max(self.fusion.depth, 3 * k)
-        lexical = dense = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        if mode in ("hybrid", "lexical"):
-            lexical = self._lexical(parsed, depth, mask)
-        if mode in ("hybrid", "dense"):
-            dense = self._dense(parsed, depth, mask)
-            dense = self._with_sentences(parsed, dense, lexical[0])
+        key = (query, depth, mode, filters.model_dump_json() if filters is not None else "")
+        if self._rankings is not None and key in self._rankings:
+            parsed, mask, lexical, dense, remembered, confidence = self._rankings[key]
+        else:
+            parsed, mask, lexical, dense, remembered, confidence = self._rank(query, depth, mode, filters)
+            if self._rankings is not None:
+                self._rankings[key] = (parsed, mask, lexical, dense, remembered, confidence)
         if mode == "hybrid":
-            remembered = None
-            if self.memory is not None and len(self.memory) and self.embedder is not None:
-                remembered = self.memory.scores(self.query_vector(parsed.residual), mask=mask)
-            scored = fuse(lexical, dense, self.fusion, self.lexical_confidence(self.lexical_text(parsed))
-                          if self.embedder is not None else 1.0,
+            scored = fuse(lexical, dense, self.fusion, confidence,
                           covered=self.index.dense.covered if self.index.dense is not None else None,
                           memory=remembered)
         else:
@@ -131,6 +130,24 @@ class Searcher:
             scored = dict(zip(rows.tolist(), scores.tolist(), strict=True))
         self._boost(scored, parsed, mask, lexical_found=len(lexical[0]) > 0)
         return self._hits(scored, k, SAME_DOC_DECAY if parsed.across_documents else 1.0)
+
+    def _rank(self, query: str, depth: int, mode: SearchMode, filters: Filters | None) -> tuple:
+        """The query parsed, its passage mask, and its lexical, dense and memory rankings (before fusion)."""
+        parsed = self.parser.parse(query)
+        doc_mask = self.doc_mask(filters, parsed)
+        mask = doc_mask[self.index.passage_doc] if doc_mask is not None else None
+        lexical = dense = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        if mode in ("hybrid", "lexical"):
+            lexical = self._lexical(parsed, depth, mask)
+        if mode in ("hybrid", "dense"):
+            dense = self._dense(parsed, depth, mask)
+            dense = self._with_sentences(parsed, dense, lexical[0])
+        remembered, confidence = None, 1.0
+        if mode == "hybrid" and self.embedder is not None:
+            if self.memory is not None and len(self.memory):
+                remembered = self.memory.scores(self.query_vector(parsed.residual), mask=mask)
+            confidence = self.lexical_confidence(self.lexical_text(parsed))
+        return parsed, mask, lexical, dense, remembered, confidence
 
     def lexical_text(self, parsed: ParsedQuery) -> str:
         """What the lexical side searches: the query, and for an English one the collection terms the model finds
