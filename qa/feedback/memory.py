@@ -3,9 +3,9 @@
 A new question close to one asked before finds the clause that answered it, even when the clause's own
 wording is far from the question's (``给大学生创业多少钱`` → the clause on 大学生创业扶持). The memory is a
 third ranking beside the lexical and the dense one: a clause scores the similarity of the nearest past
-question that marked it useful, or (``memory_votes``) the sum over the near past questions that did — a
-clause many officials needed for questions like this one counts more. It learns at once — a 👍 counts from the next search on — and ``qa train``
-chooses its weight in the fusion on questions it did not train on.
+question that marked it useful, or (``memory_votes``) the sum over the near past questions that did, so that
+a clause many officials needed for questions like this one counts more. It learns at once (a 👍 counts from
+the next search on), and ``qa train`` chooses its weight in the fusion on questions it did not train on.
 """
 
 from __future__ import annotations

@@ -114,13 +114,12 @@ class Searcher:
         if mode != "lexical" and self.embedder is None:
             mode = "lexical"
         depth = max(self.fusion.depth, 3 * k)
-        key = (query, depth, mode, filters.model_dump_json() if filters is not None else "")
-        if self._rankings is not None and key in self._rankings:
-            parsed, mask, lexical, dense, remembered, confidence = self._rankings[key]
+        if self._rankings is None:
+            ranked = self._rank(query, depth, mode, filters)
         else:
-            parsed, mask, lexical, dense, remembered, confidence = self._rank(query, depth, mode, filters)
-            if self._rankings is not None:
-                self._rankings[key] = (parsed, mask, lexical, dense, remembered, confidence)
+            key = (query, depth, mode, filters.model_dump_json() if filters is not None else "")
+            ranked = self._rankings.get(key) or self._rankings.setdefault(key, self._rank(query, depth, mode, filters))
+        parsed, mask, lexical, dense, remembered, confidence = ranked
         if mode == "hybrid":
             scored = fuse(lexical, dense, self.fusion, confidence,
                           covered=self.index.dense.covered if self.index.dense is not None else None,
