@@ -145,7 +145,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     report = embed_job.run(index.root, embedder, batch=args.batch, progress=_progress(args.quiet or args.json),
-                           max_seconds=args.max_seconds)
+                           max_seconds=args.max_seconds, marked_only=args.marked)
     if args.json:
         _print_json(report.__dict__)
     elif not args.quiet:
@@ -312,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=256, help="passages per commit")
     p.add_argument("--max-seconds", type=float, help="stop after this long (run again to resume)")
     p.add_argument("--threads", type=int, help="torch threads (leave cores to a running service)")
+    p.add_argument("--marked", action="store_true",
+                   help="only the documents officials marked useful (they always come first)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_embed)
 

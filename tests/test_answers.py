@@ -184,6 +184,11 @@ def test_scope_checker_reads_places_laws_and_years(server):
     assert checker.check("臺北市的科技計畫").places == []  # not a division the gazetteer holds
     assert checker.check("有什么办法申请").laws == [] and checker.check("依法查处").laws == []
     assert checker.check("民法典第五十四条").missing_laws == ["民法典"]
+    english = checker.check("Under China's Patent Law, how long is an invention patent protected?")
+    assert english.missing_laws == ["Patent Law"] and "holds no laws" in english.reason(english=True)
+    assert checker.check("What Law applies? Made in China 2025 targets").laws == []  # no named law
+    with_laws = ScopeChecker([*metas, metas[0].model_copy(update={"doc_id": "law", "kind": "law"})])
+    assert with_laws.check("What does the Civil Code say?").missing_laws == []  # a held law may be it
     scope = checker.check("南通到2024年的目标，对比2030年")
     assert scope.years == [(2024, True), (2030, False)] and not scope.outside
     assert Gazetteer.shipped().find("浙江省山区26县")[0][1][0].name == "浙江省"

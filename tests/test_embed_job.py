@@ -91,6 +91,29 @@ def test_job_replaces_every_vector_with_the_models_and_resumes_after_a_kill(lexi
     assert "0 still without" in result.stdout
 
 
+def test_marked_documents_get_the_models_vectors_first(lexical_index, embedder, tmp_path):
+    from qa.feedback.store import FeedbackStore
+    from qa.index.catalog import Catalog
+    from qa.schemas import FeedbackRequest
+    from tests.helpers import copy_index
+
+    root = copy_index(lexical_index, tmp_path / "index")
+    catalog = Catalog(root)
+    newest = catalog.without_teacher(1)[0][1]
+    rows = catalog.db.execute("SELECT doc_id, clause_id FROM passages ORDER BY pid").fetchall()
+    marked = next(doc for doc, _ in rows if doc != newest)  # not the one the job would take anyway
+    clause_ids = [c for doc, c in rows if doc == marked]
+    FeedbackStore(catalog).add(FeedbackRequest(question="q", useful=clause_ids[:2]))
+    assert {doc for _, doc, _ in catalog.without_teacher(len(clause_ids))} == {marked}
+    catalog.close()
+
+    report = embed_job.run(root, embedder, batch=16, marked_only=True)
+    index = Index.open(root)
+    teacher = {c.doc_id for c in index.clause_rows(np.flatnonzero(index.dense.kind == VECTOR_TEACHER))}
+    assert teacher == {marked}
+    assert report.remaining == index.counts()["passages"] - len(clause_ids) > 0
+
+
 def test_service_reports_coverage_and_runs_the_job(lexical_index, tmp_path):
     import httpx
 

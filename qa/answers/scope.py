@@ -11,6 +11,7 @@ A county's short form counts only as a word of its own (大城县's 大城 is no
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from qa.documents.chinese import normalise
@@ -23,6 +24,10 @@ _LAW_WORD = re.compile(r"[\u4e00-\u9fff]{1,18}?(?:法典|法|条例)(?=第|[^\u4
 _GENERIC_LAW = re.compile(r"(?:方|办|做|说|想|看|依|合|非|违|执|司|立|用|写|算|手|疗|语|打|玩|书|无|有|守|设|提|讲|章)法$")
 # prepositions and question openers before a law's name: 根据劳动合同法 → 劳动合同法
 _LAW_LEAD = re.compile(r"^(?:请问|我想问|想问|想了解|了解|咨询|根据|依据|按照|依照|关于|对于|违反|按|依|据|对|在|从|由)+")
+# an English question names a law as capitalised words before Law/Code/Act ("China's Patent Law", "the Civil Code")
+_ENGLISH_LAW = re.compile(r"\b((?:[A-Z][A-Za-z'’-]*\s+){1,6}(?:Law|Code|Act|Regulations?|Ordinance))\b")
+_ENGLISH_LEAD = re.compile(r"^(?:(?:Under|According|To|Per|By|In|On|Of|The|What|Which|Does|Do|Is|Are|How|Can|Will|"
+                           r"Would|Should|China's|China’s|Chinese|PRC|People's|Republic)\s+)+")
 _SEGMENT = re.compile(r"[\u4e00-\u9fff]+")
 _JOINER = re.compile(r"^(?:市|县|区|省)?\s*(?:和|与|及|、|跟|同|以及|还有|,|，|and|&|vs\.?|versus)\s*$", re.I)
 _QUOTED = re.compile(r"《([^《》]{2,80})》")
@@ -78,8 +83,11 @@ class Scope:
             names = "、".join(dict.fromkeys(self.missing_places))
             return f"The collection holds no documents of {names}." if english else f"文件库中没有{names}的文件。"
         if self.laws and self.missing_laws:
-            names = "、".join(f"《{n}》" for n in dict.fromkeys(self.missing_laws))
-            return f"The collection does not hold {names}." if english else f"文件库中没有{names}。"
+            names = [n if n.isascii() else f"《{n}》" for n in dict.fromkeys(self.missing_laws)]
+            if english:
+                return f"The collection does not hold the {', '.join(names)} (it holds no laws or regulations)." \
+                    if all(n.isascii() for n in names) else f"The collection does not hold {', '.join(names)}."
+            return f"文件库中没有{'、'.join(names)}。"
         years = "、".join(f"{y}年" for y in self.missing_years)
         return f"No document in the collection covers {years}." if english else f"文件库中没有涉及{years}的文件。"
 
@@ -135,6 +143,9 @@ class ScopeChecker:
                 scope.places.append((name, region, True))
         for name in self._laws(question):
             scope.laws.append((name, self._held(name)))
+        for name in self._english_laws(question):
+            # an English name cannot be matched to a Chinese title; a collection holding laws may hold it
+            scope.laws.append((name, any(meta.kind == "law" for meta in self.metas)))
         relevant = self._documents_of(scope)
         for year in sorted({int(y) for y in _YEAR.findall(_DOC_NUMBER.sub(" ", normalise(question)))}):
             scope.years.append((year, any(self._speaks_of(self.metas[i], year) for i in relevant)))
@@ -175,6 +186,15 @@ class ScopeChecker:
                 if _GENERIC_LAW.search(word) or len(word) < (2 if followed == "第" else 3):
                     continue
                 names.append(word)
+        return list(dict.fromkeys(names))
+
+    @staticmethod
+    def _english_laws(question: str) -> list[str]:
+        names = []
+        for match in _ENGLISH_LAW.finditer(unicodedata.normalize("NFKC", question)):
+            name = _ENGLISH_LEAD.sub("", match.group(1)).strip()
+            if len(name.split()) >= 2:  # a bare "Law" or "Act" names nothing
+                names.append(name)
         return list(dict.fromkeys(names))
 
     def _held(self, name: str) -> bool:

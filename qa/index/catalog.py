@@ -218,11 +218,25 @@ class Catalog:
         self.set_info(key, first + count)
         return first
 
-    def without_teacher(self, limit: int) -> list[tuple[int, str, str]]:
-        """Up to ``limit`` live passages lacking a teacher vector: (pid, doc_id, clause json), newest first."""
+    def without_teacher(self, limit: int, marked_only: bool = False) -> list[tuple[int, str, str]]:
+        """Up to ``limit`` live passages lacking a teacher vector: (pid, doc_id, clause json).
+
+        Documents whose clauses officials marked useful come first, most marked first (those are the ones
+        asked about, so they get the model's vectors before the rest of the library); then newest first.
+
+        Args:
+            limit: passages to return.
+            marked_only: only passages of documents with a useful mark.
+        """
+        marks = ("SELECT p.doc_id, count(DISTINCT f.id) AS marks FROM feedback f, json_each(f.useful) j "
+                 "JOIN passages p ON p.clause_id = j.value GROUP BY p.doc_id")
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'").fetchone():
+            marks = "SELECT NULL AS doc_id, 0 AS marks WHERE 0"
         return self.db.execute(
-            "SELECT p.pid, p.doc_id, p.clause FROM passages p JOIN documents d USING (doc_id) WHERE p.dense < ? "
-            "ORDER BY d.seq DESC, p.ordinal LIMIT ?", (VECTOR_TEACHER, limit)).fetchall()
+            f"SELECT p.pid, p.doc_id, p.clause FROM passages p JOIN documents d USING (doc_id) "
+            f"LEFT JOIN ({marks}) m USING (doc_id) WHERE p.dense < ? AND (? = 0 OR m.marks > 0) "
+            "ORDER BY coalesce(m.marks, 0) DESC, d.seq DESC, p.ordinal LIMIT ?",
+            (VECTOR_TEACHER, int(marked_only), limit)).fetchall()
 
     # -- writing -----------------------------------------------------------------------------------
     def read(self):

@@ -1,7 +1,8 @@
 """The embedding job: model vectors for every passage, in the background, resumable.
 
-Passages without a model vector (none yet, or the student's) are taken newest document first in
-batches; each batch is encoded without holding the write lock and committed as one vector segment,
+Passages without a model vector (none yet, or the student's) are taken from the documents officials
+marked useful first (most marked first, so what is asked about is served by the model soonest), then
+newest document first, in batches; each batch is encoded without holding the write lock and committed as one vector segment,
 so a kill loses at most the batch in flight and the next run resumes where it stopped. Uploads and
 deletes interleave between batches (a passage deleted meanwhile is skipped). For a large first
 ingest the job also fits the student (``qa.embed.student``) on a random sample and gives every
@@ -163,8 +164,10 @@ def _eta(seconds: float) -> str:
 
 def run(root: Path, embedder: Embedder, batch: int = BATCH, progress: Progress | None = None,
         max_seconds: float | None = None, should_stop: Callable[[], bool] | None = None,
-        lock_timeout: float = 600.0) -> JobReport:
+        lock_timeout: float = 600.0, marked_only: bool = False) -> JobReport:
     """Encode passages lacking a model vector with ``embedder``, one committed batch at a time.
+
+    Documents officials marked useful are encoded first (``Catalog.without_teacher``).
 
     Args:
         root: the index folder.
@@ -174,6 +177,7 @@ def run(root: Path, embedder: Embedder, batch: int = BATCH, progress: Progress |
         max_seconds: stop after this long (the next run resumes).
         should_stop: polled between batches.
         lock_timeout: seconds to wait for the write lock per batch.
+        marked_only: stop when every document with a useful mark has the model's vectors.
 
     Returns:
         counts of what was encoded and what remains.
@@ -199,7 +203,7 @@ def run(root: Path, embedder: Embedder, batch: int = BATCH, progress: Progress |
                 break
             if max_seconds is not None and time.monotonic() - started > max_seconds:
                 break
-            rows = catalog.without_teacher(batch)
+            rows = catalog.without_teacher(batch, marked_only)
             if not rows:
                 break
             pids, texts, clauses = _texts(catalog, rows)
