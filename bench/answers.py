@@ -44,6 +44,12 @@ def open_answerer(index: Path | None):
 
         index = Path(tempfile.mkdtemp(prefix="qa-answers-")) / "index"
         ingest([ROOT / "corpus"], index)
+    from qa.index.collection import Index
+    from qa.index.embedding import embedder_for_query
+    from qa.retrieval.bridge import TermBridge
+
+    opened = Index.open(index)
+    TermBridge.refresh(opened, embedder_for_query(opened))  # as the service's start-up does
     searcher = load_searcher(index)
     return ExtractiveAnswerer(searcher), searcher
 

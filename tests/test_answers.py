@@ -131,6 +131,10 @@ def test_near_miss_year_and_law_are_refused(client):
     assert later["answerable"] is False and "2030年" in later["refusal_reason"] and "如皋市" in later["refusal_reason"]
     law = client.post("/ask", json={"question": "劳动合同法规定的试用期最长是多久?"}).json()
     assert law["answerable"] is False and law["refusal_reason"] == "文件库中没有《劳动合同法》。"
+    actual = client.post("/ask", json={"question": "太仓2020年全社会研发投入占比实际达到了多少?"}).json()
+    assert actual["answerable"] is False and actual["refusal_reason"] == "文件库中太仓市的文件成文于2018年，没有2020年的实际完成情况。"
+    indicator = client.post("/ask", json={"question": "南通2024年人均实际使用外资额要达到多少美元?"}).json()
+    assert indicator["answerable"] and "410美元" in indicator["answer"]  # 实际使用外资 names an indicator
     figure = client.post("/ask", json={"question": "太仓对科技型企业贷款贴息的具体比例是多少?"}).json()
     assert figure["answerable"] is False  # the clause names 贷款贴息 but states no ratio
 
@@ -154,6 +158,14 @@ def test_a_side_without_documents_is_said_to_have_no_basis(client):
     assert not parts["浙江省"]["answered"] and parts["浙江省"]["reason"] == "文件库中没有浙江省的文件。"
 
 
+def test_each_side_is_asked_without_the_other_sides_places(client):
+    answer = client.post("/ask", json={"question": "如皋和苏州工业园区对高新技术企业数量的目标分别是多少?"}).json()
+    parts = {p["name"]: p for p in answer["parts"]}
+    rugao = "".join(answer["sentences"][i]["text"] for i in parts["如皋市"]["sentences"])
+    assert "高新技术企业超1000家" in rugao  # 苏州工业园区's words no longer pull 如皋's evidence away
+    assert not parts["苏州市"]["answered"] and parts["苏州市"]["reason"] == "文件库中没有苏州市的文件。"
+
+
 def test_english_question_is_answered_with_a_note_or_refused_in_english(client):
     refused = client.post("/ask", json={"question": "What is the minimum wage in Shanghai?"}).json()
     assert not refused["answerable"] and refused["answer"].startswith(("The collection", "The document collection"))
@@ -173,6 +185,8 @@ def test_headings_and_doc_numbers_are_never_the_answer(client):
     answer = client.post("/ask", json={"question": "涟政办发〔2024〕7号对绿色工厂有什么目标?"}).json()
     assert answer["answerable"] and "累计建成省级以上绿色工厂8家" in answer["answer"]
     assert not answer["sentences"][0]["text"].startswith("涟政办发")
+    number = client.post("/ask", json={"question": "涟水这份科技跃升行动计划的发文字号是多少?"}).json()
+    assert number["answerable"] and number["sentences"][0]["text"] == "涟政办发〔2024〕7号"  # asked for, it is
 
 
 def test_scope_checker_reads_places_laws_and_years(server):

@@ -91,6 +91,7 @@ class Part:
     name: str | None
     regions: list[str] | None = None
     missing: str | None = None
+    question: str | None = None  # the question as this side asks it (without the other sides' places)
 
 
 class ExtractiveAnswerer:
@@ -141,8 +142,11 @@ class ExtractiveAnswerer:
             if part.missing:
                 answer_parts.append(AnswerPart(name=part.name, answered=False, reason=part.missing))
                 continue
-            chosen = self.choose(analysed, self.candidates(analysed, self.retrieve(analysed, part, filters),
-                                                           query_vector))
+            asked = self.analyzer.analyse(part.question) if part.question else analysed
+            vector = self._query_vector(part.question) if part.question else query_vector
+            ranked = self.retrieve(asked, part, filters)
+            chosen = (self._doc_number_sentence(ranked, filters) if asked.doc_number else None) or \
+                self.choose(asked, self.candidates(asked, ranked, vector))
             first = len(cited.sentences)
             for candidate in chosen:
                 cited.add(candidate.text, candidate.hit, candidate.start, candidate.end)
@@ -200,7 +204,9 @@ class ExtractiveAnswerer:
                 continue
             if covered:  # the place's own documents; those of the places around it only when it has none
                 own = [m.region for m in self.searcher.index.metas if m.region == canonical]
-                parts.append(Part(name=canonical, regions=sorted(set(own)) or self._regions_of([canonical])))
+                others = [written for written, name, _ in scope.places if name != canonical]
+                parts.append(Part(name=canonical, regions=sorted(set(own)) or self._regions_of([canonical]),
+                                  question=_without_places(question.text, others)))
             else:
                 parts.append(Part(name=canonical, missing=_missing_place(canonical, question.english)))
         return parts
@@ -228,10 +234,11 @@ class ExtractiveAnswerer:
             context = _coverage(question, normalise(" ".join(hit.heading_path) + " " + hit.text), region)
             for start, end in sentence_spans(hit.text):
                 sentence = hit.text[start:end]
-                if _not_an_answer(sentence, hit):
+                asked_number = question.doc_number and bool(hit.doc_number) and hit.doc_number in sentence
+                if _not_an_answer(sentence, hit) and not asked_number:  # a bare 文号 answers "文号是多少"
                     continue
                 covered = normalise(sentence)
-                if question.doc_number and hit.doc_number and hit.doc_number in sentence:
+                if asked_number:
                     covered += " " + normalise(hit.doc_title)
                 vector = sentence_vectors.get((hit.passage_id, start))
                 features = {
@@ -258,6 +265,25 @@ class ExtractiveAnswerer:
                 candidate.probability = self.model.sentence.probability(candidate.features)
         found.sort(key=lambda c: (-c.probability, c.rank, c.start))
         return found
+
+    def _doc_number_sentence(self, ranked: list[tuple[int, Hit]], filters: Filters | None) -> list[Candidate]:
+        """For "文号是多少": the 文号 as the most relevant document prints it (its head), or nothing."""
+        top = ranked[0][1] if ranked else None
+        if top is None or not top.doc_number:  # never another document's 文号
+            return []
+        scoped = (filters or Filters()).model_copy(update={"doc_ids": [top.doc_id]})
+        printed = [(rank, hit) for rank, hit in ranked if hit.doc_id == top.doc_id] + \
+            list(enumerate(self.searcher.search(top.doc_number, k=5, mode="lexical", filters=scoped)))
+        for rank, hit in printed:
+            position = hit.text.find(top.doc_number)
+            if position < 0:
+                continue
+            span = next(((a, b) for a, b in sentence_spans(hit.text) if a <= position < b), None)
+            if span is None:
+                continue
+            start, end = span
+            return [Candidate(hit=hit, rank=rank, start=start, end=end, features={}, probability=1.0)]
+        return []
 
     def answerable(self, question: Question, candidates: list[Candidate]) -> float:
         """The probability that the part these candidates belong to has an answer among them."""
@@ -379,6 +405,13 @@ def _figure_near(question: Question, sentence: str) -> bool:
 def _overlaps(a: Candidate, b: Candidate) -> bool:
     """The same words twice: one sentence inside the other, or most of its bigrams shared."""
     return a.text in b.text or b.text in a.text or containment(a.text, b.text) >= 0.8
+
+
+def _without_places(text: str, places: list[str]) -> str:
+    """``text`` without the places of the other sides (and the kind of area that follows a name: 工业园区)."""
+    for place in sorted(places, key=len, reverse=True):
+        text = re.sub(re.escape(place) + r"(?:工业园区|高新区|开发区|经开区|新区|园区)?", "", text)
+    return text
 
 
 def _missing_place(place: str, english: bool) -> str:

@@ -28,6 +28,9 @@ _LAW_LEAD = re.compile(r"^(?:请问|我想问|想问|想了解|了解|咨询|根
 _ENGLISH_LAW = re.compile(r"\b((?:[A-Z][A-Za-z'’-]*\s+){1,6}(?:Law|Code|Act|Regulations?|Ordinance))\b")
 _ENGLISH_LEAD = re.compile(r"^(?:(?:Under|According|To|Per|By|In|On|Of|The|What|Which|Does|Do|Is|Are|How|Can|Will|"
                            r"Would|Should|China's|China’s|Chinese|PRC|People's|Republic)\s+)+")
+# asks what was actually achieved (实际达到, actually), not the target (实际使用外资 is an indicator's name)
+_ACTUAL = re.compile(r"(?<!结合)实际(?:上)?(?:达到|完成|实现|是|为|有|新增|建成|发放|输出|增长)|最终(?:达到|完成|实现)|"
+                     r"完成情况|执行(?:情况|结果)|\bactual(?:ly)?\b|\bachieved\b|\bended up\b", re.I)
 _SEGMENT = re.compile(r"[\u4e00-\u9fff]+")
 _JOINER = re.compile(r"^(?:市|县|区|省)?\s*(?:和|与|及|、|跟|同|以及|还有|,|，|and|&|vs\.?|versus)\s*$", re.I)
 _QUOTED = re.compile(r"《([^《》]{2,80})》")
@@ -49,6 +52,7 @@ class Scope:
     joined: bool = False  # two named places stand side by side (太仓和如皋, 如皋、涟水, Rugao and Taicang)
     laws: list[tuple[str, bool]] = field(default_factory=list)
     years: list[tuple[int, bool]] = field(default_factory=list)
+    unreported: list[tuple[int, int]] = field(default_factory=list)  # (year asked as actual, year last written)
 
     @property
     def missing_places(self) -> list[str]:
@@ -73,6 +77,8 @@ class Scope:
             return True
         if self.laws and self.missing_laws:
             return True
+        if self.unreported:
+            return True
         return bool(self.years) and not any(covered for _, covered in self.years)
 
     def reason(self, english: bool = False) -> str | None:
@@ -88,6 +94,13 @@ class Scope:
                 return f"The collection does not hold the {', '.join(names)} (it holds no laws or regulations)." \
                     if all(n.isascii() for n in names) else f"The collection does not hold {', '.join(names)}."
             return f"文件库中没有{'、'.join(names)}。"
+        if self.unreported and not self.missing_years:
+            year, written = self.unreported[0]
+            places = "、".join(self.covered_places)
+            if english:
+                return (f"The documents{' of ' + places if places else ''} were written in {written}; they cannot "
+                        f"report what was actually achieved in {year}.")
+            return f"文件库中{places}的文件成文于{written}年，没有{year}年的实际完成情况。"
         years = "、".join(f"{y}年" for y in self.missing_years)
         return f"No document in the collection covers {years}." if english else f"文件库中没有涉及{years}的文件。"
 
@@ -149,6 +162,11 @@ class ScopeChecker:
         relevant = self._documents_of(scope)
         for year in sorted({int(y) for y in _YEAR.findall(_DOC_NUMBER.sub(" ", normalise(question)))}):
             scope.years.append((year, any(self._speaks_of(self.metas[i], year) for i in relevant)))
+        if _ACTUAL.search(question):  # a document written by the end of that year can only state its target
+            for year, covered in scope.years:
+                written = [self.metas[i].year for i in relevant if self._speaks_of(self.metas[i], year)]
+                if covered and all(w is not None for w in written) and max(written) <= year:
+                    scope.unreported.append((year, max(written)))
         return scope
 
     def _covered(self, divisions: list[Division]) -> bool:

@@ -218,6 +218,13 @@ class Catalog:
         self.set_info(key, first + count)
         return first
 
+    def _marks(self) -> str:
+        """SQL of (doc_id, marks): how many feedback records marked a clause of each document useful."""
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'").fetchone():
+            return "SELECT NULL AS doc_id, 0 AS marks WHERE 0"
+        return ("SELECT p.doc_id, count(DISTINCT f.id) AS marks FROM feedback f, json_each(f.useful) j "
+                "JOIN passages p ON p.clause_id = j.value GROUP BY p.doc_id")
+
     def without_teacher(self, limit: int, marked_only: bool = False) -> list[tuple[int, str, str]]:
         """Up to ``limit`` live passages lacking a teacher vector: (pid, doc_id, clause json).
 
@@ -228,15 +235,18 @@ class Catalog:
             limit: passages to return.
             marked_only: only passages of documents with a useful mark.
         """
-        marks = ("SELECT p.doc_id, count(DISTINCT f.id) AS marks FROM feedback f, json_each(f.useful) j "
-                 "JOIN passages p ON p.clause_id = j.value GROUP BY p.doc_id")
-        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'").fetchone():
-            marks = "SELECT NULL AS doc_id, 0 AS marks WHERE 0"
         return self.db.execute(
             f"SELECT p.pid, p.doc_id, p.clause FROM passages p JOIN documents d USING (doc_id) "
-            f"LEFT JOIN ({marks}) m USING (doc_id) WHERE p.dense < ? AND (? = 0 OR m.marks > 0) "
+            f"LEFT JOIN ({self._marks()}) m USING (doc_id) WHERE p.dense < ? AND (? = 0 OR m.marks > 0) "
             "ORDER BY coalesce(m.marks, 0) DESC, d.seq DESC, p.ordinal LIMIT ?",
             (VECTOR_TEACHER, int(marked_only), limit)).fetchall()
+
+    def marked_counts(self) -> tuple[int, int]:
+        """Passages of documents with a useful mark: (all of them, those with a teacher vector)."""
+        total, done = self.db.execute(
+            f"SELECT count(*), coalesce(sum(p.dense = ?), 0) FROM passages p JOIN ({self._marks()}) m USING (doc_id)",
+            (VECTOR_TEACHER,)).fetchone()
+        return int(total), int(done)
 
     # -- writing -----------------------------------------------------------------------------------
     def read(self):

@@ -217,13 +217,13 @@ def run(root: Path, embedder: Embedder, batch: int = BATCH, progress: Progress |
                         writer.merge()
                 finally:
                     writer.close()
-            counts = catalog.counts()
             if progress:
                 rate = report.embedded / max(time.monotonic() - started, 1e-9)
-                left = total - counts["teacher_vectors"]
-                progress(f"model vectors {counts['teacher_vectors']}/{total} "
-                         f"({100 * counts['teacher_vectors'] / max(total, 1):.1f}%), {rate:.1f} passages/s, "
-                         f"ETA {_eta(left / max(rate, 1e-9))}")
+                whole, done = catalog.marked_counts() if marked_only else \
+                    (total, catalog.counts()["teacher_vectors"])
+                scope = "of the marked documents " if marked_only else ""
+                progress(f"model vectors {scope}{done}/{whole} ({100 * done / max(whole, 1):.1f}%), "
+                         f"{rate:.1f} passages/s, ETA {_eta((whole - done) / max(rate, 1e-9))}")
         counts = catalog.counts()
         report.remaining = counts["passages"] - counts["teacher_vectors"]
     finally:
