@@ -197,6 +197,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"error: the index at {root} has no embedding model (lexical only); nothing to train", file=sys.stderr)
         return 1
     trainer = Trainer(root, base, progress=_progress(args.json))
+    if not args.rollback and trainer.index.catalog is not None:
+        marked, covered = trainer.index.catalog.marked_counts()
+        if marked > covered:  # the query tower can only move questions towards the vectors that are there
+            print(f"note: {marked - covered} of the {marked} passages of the documents marked useful still carry the "
+                  "student's vectors; `qa embed --marked` first gives them the model's (a better result)",
+                  file=sys.stderr)
     try:
         if args.rollback:
             version = trainer.rollback()
