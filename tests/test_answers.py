@@ -187,6 +187,9 @@ def test_headings_and_doc_numbers_are_never_the_answer(client):
     assert not answer["sentences"][0]["text"].startswith("涟政办发")
     number = client.post("/ask", json={"question": "涟水这份科技跃升行动计划的发文字号是多少?"}).json()
     assert number["answerable"] and number["sentences"][0]["text"] == "涟政办发〔2024〕7号"  # asked for, it is
+    quoted = client.post("/ask", json={"question": "南通方案要求全面落实的《关于建设更高水平创新型城市的若干政策意见》,"
+                                                   "文号是什么?"}).json()
+    assert "通委发〔2021〕6号" in quoted["answer"] and "通科委办" not in quoted["answer"]  # not the plan's own
 
 
 def test_scope_checker_reads_places_laws_and_years(server):

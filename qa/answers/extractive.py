@@ -145,7 +145,7 @@ class ExtractiveAnswerer:
             asked = self.analyzer.analyse(part.question) if part.question else analysed
             vector = self._query_vector(part.question) if part.question else query_vector
             ranked = self.retrieve(asked, part, filters)
-            chosen = (self._doc_number_sentence(ranked, filters) if asked.doc_number else None) or \
+            chosen = (self._doc_number_sentence(asked.text, ranked, filters) if asked.doc_number else None) or \
                 self.choose(asked, self.candidates(asked, ranked, vector))
             first = len(cited.sentences)
             for candidate in chosen:
@@ -266,10 +266,14 @@ class ExtractiveAnswerer:
         found.sort(key=lambda c: (-c.probability, c.rank, c.start))
         return found
 
-    def _doc_number_sentence(self, ranked: list[tuple[int, Hit]], filters: Filters | None) -> list[Candidate]:
+    def _doc_number_sentence(self, question: str, ranked: list[tuple[int, Hit]], filters: Filters | None
+                             ) -> list[Candidate]:
         """For "文号是多少": the 文号 as the most relevant document prints it (its head), or nothing."""
         top = ranked[0][1] if ranked else None
         if top is None or not top.doc_number:  # never another document's 文号
+            return []
+        named = [normalise(t) for t in re.findall(r"《([^《》]+)》", question)]
+        if any(t not in normalise(top.doc_title) for t in named):  # the 文号 of a document it quotes, not its own
             return []
         scoped = (filters or Filters()).model_copy(update={"doc_ids": [top.doc_id]})
         printed = [(rank, hit) for rank, hit in ranked if hit.doc_id == top.doc_id] + \
