@@ -190,6 +190,9 @@ def test_headings_and_doc_numbers_are_never_the_answer(client):
     quoted = client.post("/ask", json={"question": "南通方案要求全面落实的《关于建设更高水平创新型城市的若干政策意见》,"
                                                    "文号是什么?"}).json()
     assert "通委发〔2021〕6号" in quoted["answer"] and "通科委办" not in quoted["answer"]  # not the plan's own
+    signed = client.post("/ask", json={"question": "通科委办〔2022〕9号是哪个部门印发的?成文日期是哪一天?"}).json()
+    assert [s["text"] for s in signed["sentences"]] == ["南通市科技创新委员会办公室", "2022年10月28日"]
+    assert {c["doc_number"] for c in signed["citations"]} == {"通科委办〔2022〕9号"}  # its own signature lines
 
 
 def test_scope_checker_reads_places_laws_and_years(server):

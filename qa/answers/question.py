@@ -29,6 +29,11 @@ _WANTS_SHARE = re.compile(r"比例|比重|占比|百分|几成|[税利比费]率
 _WANTS_MONEY = re.compile(r"金额|多少钱|资金|经费|补贴|补助|奖励|奖补|贴息|贷款|租金|价格|工资|\bmoney\b|\bfunding\b|"
                           r"\blending\b|\bloans?\b|\bsubsid|\bgrant|\bwage|\bprice|\byuan\b", re.IGNORECASE)
 _WANTS_DOC_NUMBER = re.compile(r"文号|字号|发文号|\bdocument number\b", re.IGNORECASE)
+_WANTS_ISSUER = re.compile(r"哪个(?:部门|单位|机关|机构)|哪家(?:单位|机构)|谁(?:印发|发布|制定|出台|发的)|发文(?:机关|单位)|"
+                           r"发布(?:机构|单位)|印发(?:单位|机关)|\bissued by\b|\bwho issued\b|"
+                           r"\bwhich (?:department|body|agency|office)\b", re.IGNORECASE)
+_WANTS_DATE = re.compile(r"成文日期|印发日期|发布日期|发文日期|哪一天|哪天|(?:什么时候|何时)(?:印发|发布|出台|成文|发的)|"
+                         r"\bwhen was\b.*\b(?:issued|published|signed)\b|\bdate of issue\b", re.IGNORECASE)
 # A question whose answer is one passage from each of several documents.
 _SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地方|其它地方|各地|别的地方|一般怎么|怎么(?:表述|措辞|写|说)|"
                       r"原文|如何表述|现有文件|哪些文件")
@@ -47,6 +52,7 @@ class Question:
         figure: the kind of quantity the answer states: ``share`` (比例, 比重, 税率, percentage…), ``money``
             (金额, 补贴, 贷款… with 多少), ``any`` (多少, 几, 目标, how many…), or None.
         doc_number: the question asks for a document's 文号.
+        issuer, date: it asks which body issued a document, or on which day (the signature lines answer).
         regions: regions named in the question, as the index spells them (``南通市``).
         several: the answer quotes several documents (分别, 其他地方怎么表述…).
         english: the question is written in English.
@@ -58,6 +64,8 @@ class Question:
     terms: dict[str, float] = field(default_factory=dict)
     figure: str | None = None
     doc_number: bool = False
+    issuer: bool = False
+    date: bool = False
     regions: list[str] = field(default_factory=list)
     several: bool = False
     english: bool = False
@@ -135,6 +143,7 @@ class QuestionAnalyzer:
         elif _WANTS_FIGURE.search(text):
             figure = "money" if _WANTS_MONEY.search(text) else "any"
         return Question(text=text, terms=terms, figure=figure, doc_number=bool(_WANTS_DOC_NUMBER.search(text)),
+                        issuer=bool(_WANTS_ISSUER.search(text)), date=bool(_WANTS_DATE.search(text)),
                         regions=regions, several=several, english=english,
                         unknown=unknown / total if total else 0.0)
 
