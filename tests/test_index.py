@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.index.catalog import Catalog
 from qa.index.collection import EmbedderMismatchError, Index, IndexFormatError
 from qa.index.lexical import Tokenizer
 from qa.index.postings import LexicalSegment, LexicalView, merge_segments, write_segment
@@ -211,6 +212,24 @@ def test_merge_compacts_segments_and_keeps_results(seed_index, tmp_path):
     for got, want in zip(results(index_dir), before, strict=True):
         assert [p for p, _ in got] == [p for p, _ in want]
         np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
+
+
+def test_unforced_merge_retires_a_dead_segment_and_is_skipped_when_nothing_is_due(seed_index, tmp_path):
+    index_dir = copy_index(seed_index, tmp_path / "index")
+    path = tmp_path / "plan.txt"
+    path.write_text(NEW_DOC, encoding="utf-8")
+    added = ingest([path], index_dir).added
+    before = len(Catalog(index_dir).segments())
+    remove(added, index_dir, merge=False)  # the new document's segments are now all dead rows
+    with write_lock(index_dir):
+        writer = IndexWriter(index_dir)
+        assert not writer._all_alive_and_few("lexical")  # the catalog's counts see the dead rows
+        assert writer.merge() >= 2  # one lexical and one vector segment retired, unforced
+        assert writer._all_alive_and_few("lexical") and writer._all_alive_and_few("vector")
+        assert writer.merge() == 0  # nothing due: decided without loading a segment
+        writer.close()
+    assert len(Catalog(index_dir).segments()) <= before
+    assert len(Index.open(index_dir).passages) == len(Index.open(seed_index).passages)
 
 
 def test_lock_is_released_when_its_holder_dies(tmp_path):

@@ -120,11 +120,7 @@ class ScopeChecker:
         self.metas = metas
         self.doc_places: list[list[Division]] = []
         for meta in metas:
-            places = self.gazetteer.lookup(meta.region or "")
-            if not places:
-                found = self.gazetteer.find(meta.issuer or "") or self.gazetteer.find(meta.title)
-                places = found[0][1] if found else []
-            self.doc_places.append(places)
+            self.doc_places.append(self.gazetteer.document_places(meta.region, meta.issuer, meta.title))
         self.titles = [short_title(t) for m in metas for t in {m.title, m.notice_title or ""} if t]
         # the collection's own regions count as places even where the gazetteer lacks them (a new district)
         self.own_regions: dict[str, str] = {}

@@ -49,6 +49,7 @@ class Gazetteer:
         for division in divisions:
             if division.pinyin and len(division.short) >= 2:
                 self.by_pinyin.setdefault(division.pinyin, []).append(division)
+        self._document_places: dict[tuple[str, str, str], list[Division]] = {}
 
     @classmethod
     def shipped(cls) -> Gazetteer:
@@ -77,6 +78,21 @@ class Gazetteer:
             if divisions:
                 found.append((m.group(), m.start(), m.end(), divisions))
         return sorted(found, key=lambda item: item[1])
+
+    def document_places(self, region: str | None, issuer: str | None, title: str) -> list[Division]:
+        """The divisions a document speaks for: its region field, else the first place its issuer or title
+        names. Cached: the service re-reads every document's places on each commit."""
+        key = (region or "", issuer or "", title)
+        cached = self._document_places.get(key)
+        if cached is None:
+            cached = self.lookup(region or "")
+            if not cached:
+                found = self.find(issuer or "") or self.find(title)
+                cached = found[0][1] if found else []
+            if len(self._document_places) >= 100_000:
+                self._document_places.clear()
+            self._document_places[key] = cached
+        return cached
 
     def lookup(self, name: str) -> list[Division]:
         """Divisions a document's region field names (``如皋市``)."""

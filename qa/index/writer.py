@@ -283,6 +283,8 @@ class IndexWriter:
         """Rewrite small or half-dead segments of each kind into one; returns the number of segments retired."""
         retired = 0
         for kind in ("lexical", "vector"):
+            if not force and self._all_alive_and_few(kind):
+                continue  # the plan would be empty: do not load the segments to find that out
             view = Index.open(self.root, only=kind)
             segments = [s for s in self.catalog.segments() if s.kind == kind]
             if kind == "lexical":
@@ -317,6 +319,18 @@ class IndexWriter:
             if self.progress:
                 self.progress(f"merged {len(chosen)} {kind} segments into one of {rows} rows")
         return retired
+
+    def _all_alive_and_few(self, kind: str) -> bool:
+        """No more segments of ``kind`` than allowed and too few dead rows for any of them to be half-dead, from
+        the catalog's counts alone (every live passage has one lexical row, and one vector row once it has a
+        vector; the dead rows, wherever they are, cannot exceed the dead share of the smallest segment)."""
+        segments = self.catalog.segments(kind)
+        if not segments or len(segments) > MAX_SEGMENTS:
+            return not segments
+        where = "" if kind == "lexical" else " WHERE dense > 0"
+        live = self.catalog.db.execute(f"SELECT count(*) FROM passages{where}").fetchone()[0]
+        dead = sum(s.rows for s in segments) - live
+        return 0 <= dead <= MAX_DEAD_SHARE * min(s.rows for s in segments)
 
 
 def _merge_plan(sizes: list[int], alive: list[int], force: bool, max_segments: int = MAX_SEGMENTS) -> list[int]:
