@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answers.citations import CitedAnswer, refusal
+from qa.answers.metadata import printed_lines
 from qa.answers.model import PART_FEATURES, AnswerModel
 from qa.answers.question import Question, QuestionAnalyzer
 from qa.answers.scope import Scope, ScopeChecker
@@ -145,9 +146,9 @@ class ExtractiveAnswerer:
             asked = self.analyzer.analyse(part.question) if part.question else analysed
             vector = self._query_vector(part.question) if part.question else query_vector
             ranked = self.retrieve(asked, part, filters)
-            chosen = (self._metadata_sentences(asked, ranked, filters)
-                      if asked.doc_number or asked.issuer or asked.date else None) or \
-                self.choose(asked, self.candidates(asked, ranked, vector))
+            printed = printed_lines(asked, ranked, self.searcher, filters)
+            chosen = [Candidate(hit=hit, rank=rank, start=a, end=b, features={}, probability=1.0)
+                      for rank, hit, a, b in printed] or self.choose(asked, self.candidates(asked, ranked, vector))
             first = len(cited.sentences)
             for candidate in chosen:
                 cited.add(candidate.text, candidate.hit, candidate.start, candidate.end)
@@ -265,41 +266,6 @@ class ExtractiveAnswerer:
                 candidate.features["lex_gap"] = candidate.features["lex"] - top_lex
                 candidate.probability = self.model.sentence.probability(candidate.features)
         found.sort(key=lambda c: (-c.probability, c.rank, c.start))
-        return found
-
-    def _metadata_sentences(self, question: Question, ranked: list[tuple[int, Hit]], filters: Filters | None
-                            ) -> list[Candidate]:
-        """For "文号是多少", "哪个部门印发", "成文日期": the lines the most relevant document prints them in (its 文号
-        at the head, the issuer and date of its signature), in that order; nothing when one asked for is not printed.
-        """
-        top = ranked[0][1] if ranked else None
-        if top is None:
-            return []
-        named = [normalise(t) for t in re.findall(r"《([^《》]+)》", question.text)]
-        if any(t not in normalise(top.doc_title) for t in named):  # the 文号 of a document it quotes, not its own
-            return []
-        meta = self.searcher.index.meta(top.doc_id)
-        wanted: list[tuple[str, re.Pattern]] = []
-        if question.doc_number:
-            wanted.append((meta.doc_number or "", re.compile(re.escape(meta.doc_number or "\0"))))
-        if question.issuer:
-            wanted.append((meta.issuer or "", re.compile(r"^\s*" + re.escape(meta.issuer or "\0") + r"\s*$")))
-        if question.date and meta.date:
-            year, month, day = (int(part) for part in meta.date.split("-"))
-            wanted.append((meta.issuer or meta.date, re.compile(rf"^\s*{year}\s*年\s*0?{month}\s*月\s*0?{day}\s*日\s*$")))
-        if not wanted or any(not value for value, _ in wanted):
-            return []
-        scoped = (filters or Filters()).model_copy(update={"doc_ids": [top.doc_id]})
-        found: list[Candidate] = []
-        for value, pattern in wanted:
-            printed = [(rank, hit) for rank, hit in ranked if hit.doc_id == top.doc_id] + \
-                list(enumerate(self.searcher.search(value, k=5, mode="lexical", filters=scoped)))
-            match = next(((rank, hit, a, b) for rank, hit in printed for a, b in sentence_spans(hit.text)
-                          if pattern.search(hit.text[a:b])), None)
-            if match is None:
-                return []
-            rank, hit, start, end = match
-            found.append(Candidate(hit=hit, rank=rank, start=start, end=end, features={}, probability=1.0))
         return found
 
     def answerable(self, question: Question, candidates: list[Candidate]) -> float:

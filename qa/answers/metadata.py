@@ -1,0 +1,60 @@
+"""Questions about a document itself — its 文号, the body that issued it, the day it was signed — answered with
+the lines the document prints them in: the 文号 at its head, the issuer and the date of its signature.
+
+The values come from the document's metadata; the answer quotes the body where they are printed, so each sentence
+is still a verbatim quote with its citation. A value the body does not print is not answered this way.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.answers.question import Question
+from qa.answers.text import normalise, sentence_spans
+from qa.retrieval.searcher import Searcher
+from qa.schemas import Filters, Hit
+
+_QUOTED_TITLE = re.compile(r"《([^《》]+)》")
+
+
+def printed_lines(question: Question, ranked: list[tuple[int, Hit]], searcher: Searcher, filters: Filters | None
+                  ) -> list[tuple[int, Hit, int, int]]:
+    """The lines of the most relevant document that print what ``question`` asks of it, in the asked order.
+
+    Args:
+        question: the analysed question (``doc_number``, ``issuer``, ``date``).
+        ranked: the part's (rank, clause) pairs, best first.
+        searcher: to find the printed line when it is not among ``ranked``.
+        filters: the request's restrictions.
+
+    Returns:
+        (rank, clause, start, end) of each line; empty when nothing is asked, or when one line asked for is not
+        printed, or when the question asks about a document it quotes in 《》 rather than the one found.
+    """
+    if not (question.doc_number or question.issuer or question.date) or not ranked:
+        return []
+    top = ranked[0][1]
+    if any(normalise(t) not in normalise(top.doc_title) for t in _QUOTED_TITLE.findall(question.text)):
+        return []  # the 文号 of a document it quotes, not its own
+    meta = searcher.index.meta(top.doc_id)
+    wanted: list[tuple[str, re.Pattern]] = []
+    if question.doc_number:
+        wanted.append((meta.doc_number or "", re.compile(re.escape(meta.doc_number or "\0"))))
+    if question.issuer:
+        wanted.append((meta.issuer or "", re.compile(r"^\s*" + re.escape(meta.issuer or "\0") + r"\s*$")))
+    if question.date and meta.date:
+        year, month, day = (int(part) for part in meta.date.split("-"))
+        wanted.append((meta.issuer or meta.date, re.compile(rf"^\s*{year}\s*年\s*0?{month}\s*月\s*0?{day}\s*日\s*$")))
+    if not wanted or any(not value for value, _ in wanted):
+        return []
+    scoped = (filters or Filters()).model_copy(update={"doc_ids": [top.doc_id]})
+    found = []
+    for value, pattern in wanted:
+        candidates = [(rank, hit) for rank, hit in ranked if hit.doc_id == top.doc_id] + \
+            list(enumerate(searcher.search(value, k=5, mode="lexical", filters=scoped)))
+        line = next(((rank, hit, a, b) for rank, hit in candidates for a, b in sentence_spans(hit.text)
+                     if pattern.search(hit.text[a:b])), None)
+        if line is None:
+            return []
+        found.append(line)
+    return found
