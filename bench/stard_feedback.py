@@ -5,10 +5,11 @@ The STARD training questions (with their gold articles' text as the useful claus
 Before training, the embedding job gives the model's vectors to the documents the training questions
 marked (``qa embed --marked``: what officials mark is embedded first); the held-out fifth's marks are
 imported only after it. On the held-out fifth it prints Recall@10/@100 and MRR@10 of plain bm25s over the
-articles, of the untrained model as ingested and after that job, of the untrained model with the feedback memory of the training four fifths, and of the
-trained query model with that memory and the fusion ``qa train`` chose, in the same run (gold matched by
-article text, as in ``bench/stard.py``), the training time, and the seed development questions' Recall@5 with and without
-the trained query model (it must not lose more than 0.01).
+articles, of the untrained model as ingested and after that job, of the untrained model with the feedback
+memory of the training four fifths, and of the trained query model with that memory and the fusion
+``qa train`` chose, in the same run (gold matched by article text, as in ``bench/stard.py``), the training
+time, and the seed development questions' Recall@5 with and without the trained query model (it must not
+lose more than 0.01).
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/stard_feedback.py --index /tmp/lawidx [--seed-index DIR] [--keep]
 

@@ -37,15 +37,18 @@ def printed_lines(question: Question, ranked: list[tuple[int, Hit]], searcher: S
     if any(normalise(t) not in normalise(top.doc_title) for t in _QUOTED_TITLE.findall(question.text)):
         return []  # the 文号 of a document it quotes, not its own
     meta = searcher.index.meta(top.doc_id)
-    wanted: list[tuple[str, re.Pattern]] = []
+    if (question.doc_number and not meta.doc_number) or (question.issuer and not meta.issuer):
+        return []  # a value the document does not carry cannot be quoted
+    wanted: list[tuple[str, re.Pattern]] = []  # (what to search the line by, what the line must match)
     if question.doc_number:
-        wanted.append((meta.doc_number or "", re.compile(re.escape(meta.doc_number or "\0"))))
+        wanted.append((meta.doc_number, re.compile(re.escape(meta.doc_number))))
     if question.issuer:
-        wanted.append((meta.issuer or "", re.compile(r"^\s*" + re.escape(meta.issuer or "\0") + r"\s*$")))
-    if question.date and meta.date:
+        wanted.append((meta.issuer, re.compile(r"^\s*" + re.escape(meta.issuer) + r"\s*$")))
+    if question.date and meta.date:  # the date line sits under the issuer's in the signature
         year, month, day = (int(part) for part in meta.date.split("-"))
-        wanted.append((meta.issuer or meta.date, re.compile(rf"^\s*{year}\s*年\s*0?{month}\s*月\s*0?{day}\s*日\s*$")))
-    if not wanted or any(not value for value, _ in wanted):
+        wanted.append((meta.issuer or meta.date,
+                       re.compile(rf"^\s*{year}\s*年\s*0?{month}\s*月\s*0?{day}\s*日\s*$")))
+    if not wanted:
         return []
     scoped = (filters or Filters()).model_copy(update={"doc_ids": [top.doc_id]})
     found = []
