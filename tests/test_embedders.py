@@ -124,3 +124,66 @@ def test_configured_model_is_preferred(monkeypatch, tiny_bert, tmp_path):
     assert not embedder.is_fallback and embedder.dim == 32 and embedder.info()["load_error"] is None
     missing, error = load_configured("no-such-org/no-such-model")
     assert missing is not None and missing.requested_model == "no-such-org/no-such-model"
+
+
+class _Gate:
+    """The tiny model, whose first call waits until ``waiting`` other questions are queued in ``batcher``."""
+
+    def __init__(self, inner, waiting: int):
+        self.inner, self.waiting, self.batcher, self.sizes = inner, waiting, None, []
+        self.name, self.dim, self.fingerprint = inner.name, inner.dim, inner.fingerprint
+        self.is_fallback, self.load_error, self.requested_model = False, None, None
+
+    def encode_queries(self, texts):
+        import time
+
+        deadline = time.monotonic() + 10
+        while not self.sizes and len(self.batcher._pending) < self.waiting and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if "boom" in texts:
+            raise RuntimeError("model failed on boom")
+        self.sizes.append(len(texts))
+        return self.inner.encode_queries(texts)
+
+    def info(self):
+        return self.inner.info()
+
+
+def test_query_batcher_shares_model_calls_between_threads(tiny_bert):
+    import threading
+
+    from qa.embed.batching import QueryBatcher
+
+    model = SentenceTransformerEmbedder(str(tiny_bert))
+    gate = _Gate(model, waiting=7)
+    batcher = QueryBatcher(gate)
+    gate.batcher = batcher
+    questions = [f"如皋到202{i}年要培育多少家高新技术企业" for i in range(8)]
+    results: dict[int, np.ndarray] = {}
+
+    def ask(i: int) -> None:
+        results[i] = batcher.encode_queries([questions[i]])
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(results) == list(range(8))
+    # the first question went alone; the seven that queued behind it shared one call
+    assert gate.sizes == [1, 7] and batcher.calls == 2
+    direct = model.encode_queries(questions)
+    for i in range(8):
+        np.testing.assert_allclose(results[i][0], direct[i], atol=1e-5)
+    assert batcher.info()["fingerprint"] == model.fingerprint and batcher.dim == model.dim
+
+
+def test_query_batcher_passes_the_models_error_to_every_caller(tiny_bert):
+    from qa.embed.batching import QueryBatcher
+
+    gate = _Gate(SentenceTransformerEmbedder(str(tiny_bert)), waiting=0)
+    batcher = QueryBatcher(gate)
+    gate.batcher = batcher
+    with pytest.raises(RuntimeError, match="boom"):
+        batcher.encode_queries(["boom"])
+    assert batcher.encode_queries(["科技金融"]).shape == (1, 32)  # the batcher is not left busy

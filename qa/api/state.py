@@ -17,6 +17,7 @@ from qa.answers.generative import LLMAnswerer, LLMConfig
 from qa.answers.similar import SimilarFinder
 from qa.config import settings
 from qa.embed.base import Embedder
+from qa.embed.batching import QueryBatcher
 from qa.feedback.memory import load_memory
 from qa.feedback.query_model import active_fusion, active_version, memory_version, with_active_tower
 from qa.index.catalog import DATABASE, FORMAT_VERSION
@@ -128,20 +129,27 @@ class ServiceState:
         else:
             self.embedder_error = None
         self._tuned: tuple[int | None, Embedder | None] = (None, None)
+        self._batched: dict[int, QueryBatcher] = {}
         self.snapshot: Snapshot = load_snapshot(index, self._usable_embedder(index), settings)
 
     def _usable_embedder(self, index: Index) -> Embedder | None:
         """The service's embedder if the index's vectors are its (an index without vectors is lexical), with the
-        query model trained on feedback when one is active (loaded once per version)."""
+        query model trained on feedback when one is active (loaded once per version), its question encodings
+        batched across concurrent requests."""
         if self.embedder is None or not index.embedder_info:
             return None
         index.check_embedder(self.embedder)
         version = (active_version(index) or {}).get("active")
-        if version is None:
-            return self.embedder
-        if self._tuned[0] != version:
-            self._tuned = (version, with_active_tower(index, self.embedder))
-        return self._tuned[1]
+        chosen = self.embedder
+        if version is not None:
+            if self._tuned[0] != version:
+                self._tuned = (version, with_active_tower(index, self.embedder))
+            chosen = self._tuned[1]
+        assert chosen is not None
+        # concurrent searches share model calls; one batcher per model, so old and new snapshots batch together
+        if id(chosen) not in self._batched:
+            self._batched = {id(chosen): QueryBatcher(chosen)}
+        return self._batched[id(chosen)]
 
     def reload(self) -> Snapshot:
         """Open the index's latest commit (reusing loaded segments) and swap it in with one assignment."""
