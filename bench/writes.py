@@ -93,9 +93,12 @@ def writes(url: str, token: str, rounds: int) -> dict:
     return {"upload_found_s": upload_s, "delete_gone_s": delete_s}
 
 
-def hammer(url: str, queries: list[str], stop: threading.Event, results: list, mode: str = "hybrid") -> None:
+def hammer(url: str, queries: list[str], stop: threading.Event, results: list, mode: str = "hybrid",
+           start: int = 0) -> None:
+    """Search until ``stop``, through ``queries`` from ``start`` on (clients start apart: people do not send the
+    same question at the same moment)."""
     with httpx.Client(base_url=url, timeout=120, trust_env=False) as client:
-        i = 0
+        i = start
         while not stop.is_set():
             started = time.perf_counter()
             try:
@@ -140,7 +143,8 @@ def main() -> None:
             bm25_ms.append((time.perf_counter() - started) * 1000)
         background: list = []
         stop = threading.Event()
-        threads = [threading.Thread(target=hammer, args=(url, queries, stop, background)) for _ in range(2)]
+        threads = [threading.Thread(target=hammer, args=(url, queries, stop, background, "hybrid", 100 * k))
+                   for k in range(2)]
         for thread in threads:
             thread.start()
         timings = writes(url, token, args.rounds)
@@ -149,7 +153,8 @@ def main() -> None:
             thread.join()
         concurrent: list = []
         stop = threading.Event()
-        threads = [threading.Thread(target=hammer, args=(url, queries, stop, concurrent)) for _ in range(8)]
+        threads = [threading.Thread(target=hammer, args=(url, queries, stop, concurrent, "hybrid", 25 * k))
+                   for k in range(8)]
         for thread in threads:
             thread.start()
         time.sleep(args.seconds)

@@ -260,12 +260,13 @@ def remove(doc_ids: list[str], index_dir: Path, *, progress: Progress | None = N
     return missing
 
 
-def compact(index_dir: Path, lock_timeout: float = 600.0) -> int:
+def compact(index_dir: Path, lock_timeout: float = 600.0, view=None) -> int:
     """Merge small or half-dead segments (what ``ingest`` and ``remove`` do after their commit unless told
-    not to); returns the number of segments retired."""
+    not to); returns the number of segments retired. ``view``: an open view of the latest commit whose loaded
+    segments the merge may use."""
     with write_lock(Path(index_dir), timeout=lock_timeout):
         writer = IndexWriter(Path(index_dir))
         try:
-            return writer.merge()
+            return writer.merge(view=view)
         finally:
             writer.close()

@@ -307,3 +307,50 @@ def test_cli_bad_files_do_not_lose_index(seed_index, tmp_path):
     assert shown["clauses"] and shown["body"][shown["clauses"][0]["char_start"]:shown["clauses"][0]["char_end"]] \
         == shown["clauses"][0]["text"]
     assert cli("show", "nope", index=index_dir, check=False).returncode == 2
+
+
+def _same_view(derived: Index, fresh: Index) -> None:
+    for name in ("pids", "doc_rows", "text_keys", "dense"):
+        np.testing.assert_array_equal(getattr(derived.rows, name), getattr(fresh.rows, name), err_msg=name)
+    assert derived.rows.doc_ids == fresh.rows.doc_ids and derived.generation == fresh.generation
+    assert [m.model_dump() for m in derived.metas] == [m.model_dump() for m in fresh.metas]
+    assert derived.counts() == fresh.counts()
+    for row_maps in ("row_maps",):
+        for got, want in zip(getattr(derived.lexical, row_maps), getattr(fresh.lexical, row_maps), strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_a_refreshed_view_reads_only_what_changed_and_equals_a_fresh_open(seed_index, tmp_path):
+    index_dir = copy_index(seed_index, tmp_path / "index")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    view = Index.open(index_dir)
+    rng = random.Random(7)
+    held: list[str] = []
+    for step in range(8):
+        action = rng.choice(["add", "add", "remove", "replace"]) if held else "add"
+        if action == "add":
+            path = folder / f"plan{step}.txt"
+            path.write_text(NEW_DOC.replace("测试市", f"样例{step}市"), encoding="utf-8")
+            held += ingest([path], index_dir, merge=False).added
+        elif action == "remove":
+            victim = held.pop(rng.randrange(len(held)))
+            remove([victim], index_dir, merge=False)
+        else:  # the same file with new content: the document keeps its id, its passages change
+            path = sorted(folder.iterdir())[-1]
+            path.write_text(path.read_text(encoding="utf-8").replace("2家", f"{step + 2}家"), encoding="utf-8")
+            ingest([path], index_dir, merge=False)
+        if step == 5:
+            remove([d for d in Index.open(seed_index).rows.doc_ids[:1]], index_dir)  # with its merge
+        refreshed = view.refresh()
+        assert refreshed.rows.changed is not None and len(refreshed.rows.changed) <= 2  # not every document read
+        _same_view(refreshed, Index.open(index_dir))
+        view = refreshed
+    # vectors added since the view (here: a repair's or the embedding job's kind of commit) → everything is read
+    catalog = Catalog(index_dir)
+    with catalog.write():
+        catalog.record_commit("student vectors")
+        catalog.set_dense(view.rows.pids[:3].tolist(), 0)
+    refreshed = view.refresh()
+    assert refreshed.rows.changed is None and (refreshed.rows.dense[:3] == 0).all()
+    _same_view(refreshed, Index.open(index_dir))

@@ -168,7 +168,7 @@ class ServiceState:
 
         try:
             with self.write_lock:
-                if compact(self.index_dir):
+                if compact(self.index_dir, view=self.snapshot.index):
                     self.reload()
         except Exception:  # the write itself is committed; a merge that fails leaves more, smaller segments
             log.exception("merging segments after a write failed")

@@ -50,6 +50,7 @@ class Gazetteer:
             if division.pinyin and len(division.short) >= 2:
                 self.by_pinyin.setdefault(division.pinyin, []).append(division)
         self._document_places: dict[tuple[str, str, str], list[Division]] = {}
+        self._contained: dict[str, list[Division]] = {}
 
     @classmethod
     def shipped(cls) -> Gazetteer:
@@ -98,7 +99,13 @@ class Gazetteer:
         """Divisions a document's region field names (``如皋市``)."""
         if not name:
             return []
-        return self.by_name.get(name) or [d for n, ds in self.by_name.items() if n and n in name for d in ds][:3]
+        found = self.by_name.get(name) or self._contained.get(name)
+        if found is None:  # a scan of every name: done once per region field (the service looks them up per commit)
+            found = [d for n, ds in self.by_name.items() if n and n in name for d in ds][:3]
+            if len(self._contained) >= 100_000:
+                self._contained.clear()
+            self._contained[name] = found
+        return found
 
 
 def _word_bounds(text: str) -> set[int]:

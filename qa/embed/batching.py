@@ -84,7 +84,7 @@ class QueryBatcher(Embedder):
         return batch
 
     def _run(self, batch: list[_Request]) -> None:
-        texts = [t for request in batch for t in request.texts]
+        texts = list(dict.fromkeys(t for request in batch for t in request.texts))  # a question asked twice: once
         try:
             vectors = self.inner.encode_queries(texts)
             self.calls += 1
@@ -92,10 +92,9 @@ class QueryBatcher(Embedder):
             for request in batch:
                 request.error, request.done = err, True
             return
-        start = 0
+        row = {text: i for i, text in enumerate(texts)}
         for request in batch:
-            request.vectors = vectors[start:start + len(request.texts)]
-            start += len(request.texts)
+            request.vectors = vectors[[row[t] for t in request.texts]]
             request.done = True
 
     @staticmethod

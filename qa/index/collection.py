@@ -19,7 +19,7 @@ import numpy as np
 
 from qa.embed.base import Embedder
 from qa.errors import Conflict
-from qa.index.catalog import DATABASE, Catalog, CatalogError, LiveRows
+from qa.index.catalog import DATABASE, VECTOR_STUDENT, VECTOR_TEACHER, Catalog, CatalogError, LiveRows
 from qa.index.lexical import Tokenizer
 from qa.index.milvus import MilvusVectorView, backend, milvus_store
 from qa.index.postings import LexicalSegment, LexicalView
@@ -92,7 +92,8 @@ class Index:
         Args:
             root: the index folder.
             previous: an older view of the same folder whose loaded segments may be reused.
-            only: load the segments of this kind alone (``lexical`` or ``vector``; a merge needs no other).
+            only: load the segments of this kind alone (``lexical`` or ``vector``; a merge needs no other), or
+                ``catalog``: the model and counts the index records, no rows.
         """
         index = cls(root)
         index._only = only
@@ -103,12 +104,14 @@ class Index:
         if previous is not None:
             index._loaded = dict(previous._loaded)
             index._tokenizer = previous._tokenizer
+            index._previous = previous  # its rows and metadata of the documents no commit since has touched
         for attempt in range(3):  # a merge may retire a segment between reading the catalog and opening it
             try:
                 index._load(missing_is_damage=attempt == 2)
-                return index
+                break
             except FileNotFoundError:
                 time.sleep(0.05)
+        index._previous = None  # views must not keep a chain of their predecessors alive
         return index
 
     def refresh(self) -> Index:
@@ -118,13 +121,28 @@ class Index:
     def _load(self, missing_is_damage: bool = False) -> None:
         catalog = self.catalog
         assert catalog is not None
+        if getattr(self, "_only", None) == "catalog":  # what the index holds, not its rows (an ingest's check)
+            with catalog.read():
+                self.embedder_info = catalog.get_info("embedder")
+                self.student_info = catalog.get_info("student")
+                self._counts = catalog.counts()
+            return
+        previous = getattr(self, "_previous", None)
         with catalog.read():
-            self.rows = catalog.live_rows()
-            self.metas = catalog.metas()
+            self.rows = catalog.live_rows(previous.rows if previous is not None else None)
+            if self.rows.changed is None:
+                self.metas = catalog.metas()
+            else:  # the documents an older view holds unchanged keep its metadata
+                kept = {m.doc_id: m for m in previous.metas if m.doc_id not in self.rows.changed}
+                fresh = {m.doc_id: m for m in catalog.metas(only=self.rows.changed)}
+                self.metas = [kept.get(d) or fresh[d] for d in self.rows.doc_ids]
             segments = catalog.segments()
             self.embedder_info = catalog.get_info("embedder")
             self.student_info = catalog.get_info("student")
-            self._counts = catalog.counts()
+        dense = np.bincount(self.rows.dense.astype(np.int64), minlength=3) if len(self.rows.dense) else np.zeros(3, int)
+        self._counts = {"documents": len(self.rows.doc_ids), "passages": len(self.rows.pids),
+                        "clauses": sum(self.rows.clauses.values()), "teacher_vectors": int(dense[VECTOR_TEACHER]),
+                        "student_vectors": int(dense[VECTOR_STUDENT])}
         order = np.argsort(self.rows.pids, kind="stable")
         sorted_pids = self.rows.pids[order]
 

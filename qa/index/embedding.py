@@ -82,7 +82,7 @@ def embedder_for_ingest(index: Index, model: str | None, rebuild: bool = False,
             progress(f"no embedding model could be loaded ({error}); indexing lexically only")
         return None
     info = index.embedder_info or {}
-    if info and not rebuild and len(index.passages) and info.get("fingerprint") != embedder.fingerprint:
+    if info and not rebuild and index.counts()["passages"] and info.get("fingerprint") != embedder.fingerprint:
         raise EmbedderMismatchError(
             f"the index at {index.root} holds vectors of {info.get('name')!r}, not of {embedder.name!r}; "
             "re-embed everything with `qa ingest --rebuild`, or configure the model it was built with")

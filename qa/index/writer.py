@@ -279,13 +279,20 @@ class IndexWriter:
         return int(keep.sum())
 
     # -- merging -----------------------------------------------------------------------------------
-    def merge(self, force: bool = False) -> int:
-        """Rewrite small or half-dead segments of each kind into one; returns the number of segments retired."""
+    def merge(self, force: bool = False, view: Index | None = None) -> int:
+        """Rewrite small or half-dead segments of each kind into one; returns the number of segments retired.
+
+        Args:
+            force: merge every segment of a kind into one.
+            view: an open view of the latest commit (the service's): its loaded segments are merged instead
+                of opening them again.
+        """
         retired = 0
         for kind in ("lexical", "vector"):
             if not force and self._all_alive_and_few(kind):
                 continue  # the plan would be empty: do not load the segments to find that out
-            view = Index.open(self.root, only=kind)
+            if view is None or view.generation != self.catalog.commit_no or view.damaged:
+                view = Index.open(self.root, only=kind)
             segments = [s for s in self.catalog.segments() if s.kind == kind]
             if kind == "lexical":
                 loaded, maps = view.lexical.segments, view.lexical.row_maps

@@ -6,6 +6,7 @@ A 文号 in any bracket variant finds its document; 《title》 restricts to tha
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s《》]", "", text)
 
 
+@functools.lru_cache(maxsize=65536)
 def short_title(title: str) -> str:
     """A title as people say it: without 中华人民共和国 and without a version date."""
     title = _VERSION_SUFFIX.sub("", _squash(title))
