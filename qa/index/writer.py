@@ -291,13 +291,13 @@ class IndexWriter:
         for kind in ("lexical", "vector"):
             if not force and self._all_alive_and_few(kind):
                 continue  # the plan would be empty: do not load the segments to find that out
-            if view is None or view.generation != self.catalog.commit_no or view.damaged:
-                view = Index.open(self.root, only=kind)
+            current = view is not None and view.generation == self.catalog.commit_no and not view.damaged
+            opened = view if current else Index.open(self.root, only=kind)  # per kind: the other kind's would lack it
             segments = [s for s in self.catalog.segments() if s.kind == kind]
             if kind == "lexical":
-                loaded, maps = view.lexical.segments, view.lexical.row_maps
-            elif view.dense is not None and backend() != "milvus":  # Milvus compacts its own segments
-                loaded, maps = view.dense.segments, view.dense.row_maps
+                loaded, maps = opened.lexical.segments, opened.lexical.row_maps
+            elif opened.dense is not None and backend() != "milvus":  # Milvus compacts its own segments
+                loaded, maps = opened.dense.segments, opened.dense.row_maps
             else:
                 continue
             chosen = _merge_plan([len(m) for m in maps], [int((m >= 0).sum()) for m in maps], force)
