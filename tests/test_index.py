@@ -315,9 +315,8 @@ def _same_view(derived: Index, fresh: Index) -> None:
     assert derived.rows.doc_ids == fresh.rows.doc_ids and derived.generation == fresh.generation
     assert [m.model_dump() for m in derived.metas] == [m.model_dump() for m in fresh.metas]
     assert derived.counts() == fresh.counts()
-    for row_maps in ("row_maps",):
-        for got, want in zip(getattr(derived.lexical, row_maps), getattr(fresh.lexical, row_maps), strict=True):
-            np.testing.assert_array_equal(got, want)
+    for got, want in zip(derived.lexical.row_maps, fresh.lexical.row_maps, strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_a_refreshed_view_reads_only_what_changed_and_equals_a_fresh_open(seed_index, tmp_path):
