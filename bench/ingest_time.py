@@ -68,10 +68,12 @@ def rss_mb(pid: int) -> float:
 
 
 def children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (the parsing workers are the forkserver's children)."""
     try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        direct = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+    return direct + [grandchild for child in direct for grandchild in children(child)]
 
 
 def jieba_only(corpus: Path) -> float:

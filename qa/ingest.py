@@ -58,7 +58,8 @@ _tokenizer: Tokenizer | None = None
 
 
 def _die_with_parent() -> None:
-    """Worker initialiser: the kernel kills this worker when the ingest that started it dies."""
+    """Worker initialiser: the kernel kills this worker when its parent (the forkserver, which ends with the
+    ingest) dies."""
     global _tokenizer
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -121,8 +122,11 @@ def prepared_batches(files: list[Path], workers: int, errors: list[IngestError],
     seen: dict[str, str] = {}
     pool = None
     if workers > 1 and len(files) > 20:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_die_with_parent)
+        # forkserver: workers start from a fresh interpreter that imported this module, not from a copy of
+        # this process, which may already hold the model (0.7 GB a worker, shared only until touched)
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with_parent)
     try:
         for start in range(0, len(files), batch_files):
             chunk = files[start:start + batch_files]

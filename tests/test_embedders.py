@@ -187,3 +187,26 @@ def test_query_batcher_passes_the_models_error_to_every_caller(tiny_bert):
     with pytest.raises(RuntimeError, match="boom"):
         batcher.encode_queries(["boom"])
     assert batcher.encode_queries(["科技金融"]).shape == (1, 32)  # the batcher is not left busy
+
+
+def test_long_texts_are_encoded_in_smaller_batches_in_their_own_order(tiny_bert, monkeypatch):
+    import qa.embed.transformer as transformer
+
+    monkeypatch.setattr(transformer, "TOKEN_BUDGET", 64)
+    embedder = SentenceTransformerEmbedder(str(tiny_bert), batch_size=4)
+    texts = ["科技金融" * n for n in (1, 12, 3, 30, 2, 7, 1, 25, 5)]
+    sizes: list[tuple[int, int]] = []
+    encode = embedder.model.encode
+
+    def spy(batch, **kwargs):
+        longest = max(len(i) for i in embedder.model.tokenizer(batch, truncation=True)["input_ids"])
+        sizes.append((len(batch), longest))
+        return encode(batch, **kwargs)
+
+    monkeypatch.setattr(embedder.model, "encode", spy)
+    together = embedder.encode_passages(texts)
+    assert sum(n for n, _ in sizes) == len(texts) and all(n <= 4 for n, _ in sizes)
+    assert all(n == 1 or n * longest <= 64 for n, longest in sizes)
+    assert sizes[0][1] == max(longest for _, longest in sizes)  # longest first
+    alone = np.vstack([encode([t], prompt=embedder.passage_prompt, normalize_embeddings=True) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
