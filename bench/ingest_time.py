@@ -88,7 +88,15 @@ def jieba_only(corpus: Path) -> float:
     return time.monotonic() - started
 
 
-def service_rss(index: Path, searches: int = 20) -> float:
+def rss_split_mb(pid: int) -> tuple[float, float]:
+    """(anonymous, file-backed) resident MB: mapped index files are page cache the kernel may reclaim."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    return tuple(int(re.search(rf"{key}:\s+(\d+) kB", text).group(1)) / 1024 for key in ("RssAnon", "RssFile"))
+
+
+def service_rss(index: Path, searches: int = 20, questions: int = 0) -> dict[str, float]:
+    """RSS of ``qa serve`` on ``index`` after ``searches`` searches of one template, then after ``questions``
+    varied STARD questions (hybrid)."""
     from tests.ui_support import free_port
 
     port = free_port()
@@ -106,10 +114,27 @@ def service_rss(index: Path, searches: int = 20) -> float:
         for i in range(searches):
             httpx.post(f"{url}/search", json={"query": f"劳动合同解除 经济补偿 第{i}条", "k": 10}, timeout=60,
                        trust_env=False)
-        return rss_mb(process.pid)
+        figures = {"rss": rss_mb(process.pid)}
+        figures["anon"], figures["file"] = rss_split_mb(process.pid)
+        stard = SHARED / "data" / "stard" / "queries.train.jsonl"
+        if questions and stard.exists():
+            rows = [json.loads(line) for line in stard.open(encoding="utf-8")][:questions]
+            for row in rows:
+                httpx.post(f"{url}/search", json={"query": row["问题"], "k": 10}, timeout=60, trust_env=False)
+            figures["varied"], figures["varied_questions"] = rss_mb(process.pid), len(rows)
+            figures["varied_anon"], figures["varied_file"] = rss_split_mb(process.pid)
+        return figures
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def print_service(figures: dict[str, float]) -> None:
+    print(f"service with that index loaded, after 20 searches: RSS {figures['rss']:.0f} MB (target <= 1536; "
+          f"anonymous {figures['anon']:.0f} MB, mapped files {figures['file']:.0f} MB)")
+    if "varied" in figures:
+        print(f"... after {figures['varied_questions']} more STARD questions: RSS {figures['varied']:.0f} MB "
+              f"(anonymous {figures['varied_anon']:.0f} MB, mapped files {figures['varied_file']:.0f} MB)")
 
 
 def main() -> None:
@@ -117,7 +142,12 @@ def main() -> None:
     parser.add_argument("--corpus", default=str(SHARED / "data" / "lawrefbook_laws"))
     parser.add_argument("--keep", type=Path, help="keep the default ingest's index here")
     parser.add_argument("--skip-default", action="store_true", help="only the storage and lexical run")
+    parser.add_argument("--questions", type=int, default=200, help="varied STARD questions after the 20 searches")
+    parser.add_argument("--service-only", type=Path, metavar="INDEX", help="only the service's RSS on this index")
     args = parser.parse_args()
+    if args.service_only:
+        print_service(service_rss(args.service_only, questions=args.questions))
+        return
     work = Path(tempfile.mkdtemp(prefix="qa-ingest-bench-"))
     try:
         lexical = run_ingest(args.corpus, work / "lexical",
@@ -139,7 +169,7 @@ def main() -> None:
               f"{default['index_mb']} MB; {default['model_vectors']} model vectors, "
               f"{default['student_vectors']} student vectors")
         print(f"the model's share: {default['seconds'] - lexical['seconds']:.1f}s")
-        print(f"service with that index loaded, after 20 searches: RSS {service_rss(index):.0f} MB (target <= 1536)")
+        print_service(service_rss(index, questions=args.questions))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

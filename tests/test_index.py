@@ -353,3 +353,60 @@ def test_a_refreshed_view_reads_only_what_changed_and_equals_a_fresh_open(seed_i
     refreshed = view.refresh()
     assert refreshed.rows.changed is None and (refreshed.rows.dense[:3] == 0).all()
     _same_view(refreshed, Index.open(index_dir))
+
+
+def test_large_vector_merges_stream_into_an_ivf_index_that_is_searched_from_its_file(tmp_path):
+    from qa.index import vectors as store
+
+    rng = np.random.default_rng(7)
+    dim, sizes = 16, (300, 250, 400)
+    segments, live, expected = [], [], []
+    next_pid = 0
+    for number, size in enumerate(sizes):
+        matrix = rng.normal(size=(size, dim)).astype(np.float32)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+        pids = np.arange(next_pid, next_pid + size)
+        next_pid += size
+        store.write_segment(tmp_path / f"vec-{number}", pids, matrix, np.full(size, number % 2 + 1, np.int8))
+        segments.append(store.VectorSegment.load(tmp_path / f"vec-{number}", number))
+        row_map = np.arange(size)
+        row_map[rng.choice(size, size=size // 5, replace=False)] = -1  # tombstones
+        live.append(row_map)
+        expected.append((pids[row_map >= 0], matrix[row_map >= 0], np.full(int((row_map >= 0).sum()), number % 2 + 1)))
+    total = store.merge_segments(segments, live, tmp_path / "merged", approximate_above=500)
+    merged = store.VectorSegment.load(tmp_path / "merged", 9)
+    assert total == sum(len(p) for p, _, _ in expected) and merged.ivf is not None and merged.ivf.ntotal == total
+    np.testing.assert_array_equal(merged.pids, np.concatenate([p for p, _, _ in expected]))
+    np.testing.assert_array_equal(np.asarray(merged.vectors), np.concatenate([v for _, v, _ in expected]))
+    np.testing.assert_array_equal(merged.kinds, np.concatenate([k for _, _, k in expected]))
+
+    def exact_and_probed(segment: store.VectorSegment, row_map: np.ndarray, query: np.ndarray):
+        segment.ivf.nprobe = segment.ivf.nlist  # every list probed: IVF must equal exact search
+        view = store.VectorView([segment], [row_map], int(row_map.max()) + 1, dim)
+        scores, rows = view.search(query, 10)
+        exact = np.asarray(segment.vectors) @ query
+        exact[row_map < 0] = -np.inf
+        return rows, row_map[np.argsort(-exact, kind="stable")[:10]], scores
+
+    query = np.asarray(merged.vectors[3]) * 0.6 + np.asarray(merged.vectors[200]) * 0.4
+    query /= np.linalg.norm(query)
+    row_map = np.arange(total)
+    row_map[np.argsort(-(np.asarray(merged.vectors) @ query))[:2]] = -1  # the two nearest are deleted
+    row_map[row_map >= 0] = np.arange(int((row_map >= 0).sum()))
+    found, exact, scores = exact_and_probed(merged, row_map, query)
+    np.testing.assert_array_equal(found, exact)
+    assert np.all(np.diff(scores) <= 1e-6)
+
+    # merging the merged segment again reuses its (file-mapped) index's centroids
+    again = store.merge_segments([merged], [np.arange(total)], tmp_path / "again", approximate_above=500)
+    remerged = store.VectorSegment.load(tmp_path / "again", 10)
+    assert again == total and remerged.ivf.nlist == merged.ivf.nlist
+    np.testing.assert_array_equal(faiss_centroids(remerged.ivf), faiss_centroids(merged.ivf))
+    found, exact, _ = exact_and_probed(remerged, np.arange(total), query)
+    np.testing.assert_array_equal(found, exact)
+
+
+def faiss_centroids(ivf) -> np.ndarray:
+    import faiss
+
+    return faiss.rev_swig_ptr(faiss.downcast_index(ivf.quantizer).get_xb(), ivf.nlist * ivf.d).copy()

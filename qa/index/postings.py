@@ -53,7 +53,9 @@ def write_segment(folder: Path, pids: np.ndarray, tokens: list[list[str]]) -> No
 
 def _write(folder: Path, pids: np.ndarray, lengths: np.ndarray, vocabulary: list[str], terms: np.ndarray,
            rows: np.ndarray, freqs: np.ndarray) -> None:
-    order = np.lexsort((rows, terms))
+    """Write postings given in row order within each term's first appearance (each caller lists them with
+    rows ascending per term), so a stable sort by term alone leaves every term's rows ascending."""
+    order = np.argsort(terms, kind="stable")
     indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
     np.cumsum(np.bincount(terms, minlength=len(vocabulary)), out=indptr[1:])
     staging = folder.with_name(folder.name + ".tmp")
@@ -62,8 +64,9 @@ def _write(folder: Path, pids: np.ndarray, lengths: np.ndarray, vocabulary: list
     np.save(staging / "pids.npy", pids)
     np.save(staging / "lengths.npy", lengths)
     np.save(staging / "indptr.npy", indptr)
-    np.save(staging / "rows.npy", rows[order].astype(np.int32))
-    np.save(staging / "tf.npy", np.minimum(freqs[order], np.iinfo(np.uint16).max).astype(np.uint16))
+    np.save(staging / "rows.npy", rows[order].astype(np.int32, copy=False))
+    del rows
+    np.save(staging / "tf.npy", np.minimum(freqs[order], np.iinfo(np.uint16).max).astype(np.uint16, copy=False))
     (staging / "terms.txt").write_text("\n".join(vocabulary), encoding="utf-8")
     _fsync_tree(staging)
     os.rename(staging, folder)
@@ -183,17 +186,18 @@ def merge_segments(segments: list[LexicalSegment], row_maps: list[np.ndarray], f
         new_row[alive] = offset + np.arange(int(alive.sum()))
         pids.append(segment.pids[alive])
         lengths.append(segment.lengths[alive])
-        local_terms = np.empty(len(segment.terms), dtype=np.int64)
+        local_terms = np.empty(len(segment.terms), dtype=np.int32)
         for term, number in segment.terms.items():
             local_terms[number] = union[term]
-        posting_terms = np.repeat(local_terms, np.diff(np.asarray(segment.indptr)))
         mapped = new_row[np.asarray(segment.rows)]
         keep = mapped >= 0
-        terms.append(posting_terms[keep])
+        # narrow types: a whole-library merge holds every posting (9 million for LawRefBook) at once
+        terms.append(np.repeat(local_terms, np.diff(np.asarray(segment.indptr)))[keep])
         rows.append(mapped[keep].astype(np.int32))
-        freqs.append(np.asarray(segment.tf)[keep].astype(np.int64))
+        freqs.append(np.asarray(segment.tf)[keep])
+        del mapped, keep
         offset += int(alive.sum())
     cat = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)  # noqa: E731
-    _write(folder, cat(pids, np.int64), cat(lengths, np.int32), vocabulary, cat(terms, np.int64),
-           cat(rows, np.int32), cat(freqs, np.int64))
+    _write(folder, cat(pids, np.int64), cat(lengths, np.int32), vocabulary, cat(terms, np.int32),
+           cat(rows, np.int32), cat(freqs, np.uint16))
     return offset

@@ -4,7 +4,8 @@ A segment folder ``segments/vec-NNNNNN/`` holds ``pids.npy``, ``vectors.npy`` (f
 ``kinds.npy`` (1 student, 2 teacher vector), memory-mapped. A passage may have vectors in several segments (a student vector at ingest, a teacher
 vector later): the newest segment holding it wins, the others are tombstones, as are the rows of
 deleted passages. Small segments are scored exactly; a merged segment past ``APPROXIMATE_ABOVE`` rows
-carries a FAISS IVF index (``ivf.faiss``, ids = local rows) probed ``nprobe`` lists deep.
+carries a FAISS IVF index (``ivf.faiss``, ids = local rows, its inverted lists memory-mapped) probed
+``nprobe`` lists deep.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from qa.index.postings import _fsync_tree
 
 APPROXIMATE_ABOVE = 50_000
 NPROBE = 48
+COPY_ROWS = 16_384  # vectors copied at a time when merging or indexing
 
 
 def write_segment(folder: Path, pids: np.ndarray, vectors: np.ndarray, kinds: np.ndarray,
@@ -37,30 +40,83 @@ def write_segment(folder: Path, pids: np.ndarray, vectors: np.ndarray, kinds: np
         centroids: a trained IVF index whose centroids to reuse.
     """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    staging = _staging(folder)
+    np.save(staging / "vectors.npy", vectors)
+    _finish(staging, folder, pids, kinds, _ivf(vectors, centroids) if len(vectors) > approximate_above else None)
+
+
+def _staging(folder: Path) -> Path:
     staging = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    return staging
+
+
+def _finish(staging: Path, folder: Path, pids: np.ndarray, kinds: np.ndarray, ivf: faiss.Index | None) -> None:
+    """Write ids, kinds and the IVF index beside ``staging/vectors.npy``, then publish the folder."""
     np.save(staging / "pids.npy", np.asarray(pids, dtype=np.int64))
-    np.save(staging / "vectors.npy", vectors)
     np.save(staging / "kinds.npy", np.asarray(kinds, dtype=np.int8))
-    if len(vectors) > approximate_above:
-        faiss.write_index(_ivf(vectors, centroids), str(staging / "ivf.faiss"))
+    if ivf is not None:
+        faiss.write_index(ivf, str(staging / "ivf.faiss"))
     _fsync_tree(staging)
     os.rename(staging, folder)
 
 
-def _ivf(vectors: np.ndarray, centroids: faiss.Index | None) -> faiss.Index:
-    n, dim = vectors.shape
+def _empty_ivf(n: int, dim: int, centroids: faiss.Index | None, sample: Callable[[np.ndarray], np.ndarray]
+               ) -> faiss.Index:
+    """A trained IVF index with no vectors: over ``centroids``' coarse centroids when the collection has not
+    doubled since, else trained on ``sample(rows)`` (a random ``nlist × 64`` of the ``n`` rows, sorted)."""
     if isinstance(centroids, faiss.IndexIVF) and centroids.d == dim and n < 2 * max(centroids.ntotal, 1):
-        index = faiss.clone_index(centroids)
-        index.reset()
-    else:
-        nlist = int(min(4 * math.sqrt(n), n // 39))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        rng = np.random.default_rng(0)
-        index.train(vectors[rng.choice(n, size=min(n, nlist * 64), replace=False)])
+        # a new index over the same centroids (the old one's lists may be a read-only map of its file)
+        index = faiss.IndexIVFFlat(faiss.clone_index(centroids.quantizer), dim, centroids.nlist,
+                                   faiss.METRIC_INNER_PRODUCT)
+        index.is_trained = True
+        return index
+    nlist = int(min(4 * math.sqrt(n), n // 39))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)
+    index.train(sample(np.sort(rng.choice(n, size=min(n, nlist * 64), replace=False))))
+    return index
+
+
+def _ivf(vectors: np.ndarray, centroids: faiss.Index | None) -> faiss.Index:
+    index = _empty_ivf(len(vectors), vectors.shape[1], centroids, lambda rows: vectors[rows])
     index.add(vectors)
     return index
+
+
+def _live_chunks(segments: list[VectorSegment], live: list[np.ndarray], wanted: np.ndarray | None = None
+                 ) -> Iterator[np.ndarray]:
+    """The live vectors of ``segments`` in order (only the ``wanted`` positions among them, sorted, if given),
+    a chunk at a time, read from the files rather than through their maps: the pages go to the kernel's
+    cache, not to this process."""
+    position = 0
+    for segment, alive in zip(segments, live, strict=True):
+        for start in range(0, len(alive), COPY_ROWS):
+            block_alive = alive[start:start + COPY_ROWS]
+            count = int(block_alive.sum())
+            if not count:
+                continue
+            pick = np.flatnonzero(block_alive)
+            if wanted is not None:
+                inside = wanted[(wanted >= position) & (wanted < position + count)] - position
+                pick, position = pick[inside], position + count
+                if not len(pick):
+                    continue
+            else:
+                position += count
+            yield _read_rows(segment.vectors, start, start + len(block_alive))[pick]
+
+
+def _read_rows(vectors: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of a segment's vectors, read from its file when it is memory-mapped."""
+    if not isinstance(vectors, np.memmap) or vectors.filename is None:
+        return np.asarray(vectors[start:stop], dtype=np.float32)
+    dim = vectors.shape[1]
+    with open(vectors.filename, "rb") as handle:
+        handle.seek(vectors.offset + start * dim * vectors.itemsize)
+        data = handle.read((stop - start) * dim * vectors.itemsize)
+    return np.frombuffer(data, dtype=vectors.dtype).reshape(stop - start, dim).astype(np.float32, copy=False)
 
 
 @dataclass
@@ -77,7 +133,8 @@ class VectorSegment:
     def load(cls, folder: Path, seg: int, nprobe: int = NPROBE) -> VectorSegment:
         ivf = None
         if (folder / "ivf.faiss").exists():
-            ivf = faiss.read_index(str(folder / "ivf.faiss"))
+            # the inverted lists stay in the file: only the lists a search probes are read, as page cache
+            ivf = faiss.read_index(str(folder / "ivf.faiss"), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
             ivf.nprobe = nprobe
         return cls(seg=seg, pids=np.asarray(np.load(folder / "pids.npy", mmap_mode="r")),
                    vectors=np.load(folder / "vectors.npy", mmap_mode="r"),
@@ -175,14 +232,29 @@ class VectorView:
         return scores
 
 
-def merge_segments(segments: list[VectorSegment], row_maps: list[np.ndarray], folder: Path) -> int:
-    """Write the live vectors of ``segments`` as one segment (with IVF when large); returns its row count."""
-    parts = [(s.pids[m >= 0], np.asarray(s.vectors)[m >= 0], s.kinds[m >= 0]) for s, m in zip(segments, row_maps,
-                                                                                            strict=True)]
+def merge_segments(segments: list[VectorSegment], row_maps: list[np.ndarray], folder: Path,
+                   approximate_above: int = APPROXIMATE_ABOVE) -> int:
+    """Write the live vectors of ``segments`` as one segment (with IVF when large); returns its row count.
+
+    The vectors stream from the old files to the new one (and into the IVF index) a chunk at a time: a merge
+    of the whole LawRefBook library would otherwise hold three copies of its 260 MB of vectors.
+    """
+    live = [row_map >= 0 for row_map in row_maps]
     dim = segments[0].vectors.shape[1]
-    pids = np.concatenate([p for p, _, _ in parts]) if parts else np.zeros(0, np.int64)
-    matrix = np.concatenate([v for _, v, _ in parts]) if parts else np.zeros((0, dim), np.float32)
-    kinds = np.concatenate([k for _, _, k in parts]) if parts else np.zeros(0, np.int8)
-    centroids = next((s.ivf for s in segments if s.ivf is not None), None)
-    write_segment(folder, pids, matrix, kinds, centroids=centroids)
-    return len(pids)
+    total = sum(int(alive.sum()) for alive in live)
+    pids = np.concatenate([s.pids[alive] for s, alive in zip(segments, live, strict=True)])
+    kinds = np.concatenate([s.kinds[alive] for s, alive in zip(segments, live, strict=True)])
+    ivf = None
+    if total > approximate_above:
+        centroids = next((s.ivf for s in segments if s.ivf is not None), None)
+        ivf = _empty_ivf(total, dim, centroids, lambda rows: np.concatenate(list(_live_chunks(segments, live, rows))))
+    staging = _staging(folder)
+    with open(staging / "vectors.npy", "wb") as handle:
+        np.lib.format.write_array_header_2_0(handle, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                                                      "fortran_order": False, "shape": (total, dim)})
+        for chunk in _live_chunks(segments, live):
+            handle.write(np.ascontiguousarray(chunk).tobytes())
+            if ivf is not None:
+                ivf.add(chunk)
+    _finish(staging, folder, pids, kinds, ivf)
+    return total
