@@ -214,6 +214,17 @@ def test_scope_checker_reads_places_laws_and_years(server):
     assert Gazetteer.shipped().find("浙江省山区26县")[0][1][0].name == "浙江省"
 
 
+def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
+    index = server.state.snapshot.index
+    checker = ScopeChecker(index.metas, mentioned=index.mentions)
+    absent = checker.check("科研经费“包干制”在如皋怎么落实?")
+    assert absent.missing_programmes == ["包干制"] and absent.reason() == "文件库中没有文件提到“包干制”。"
+    assert "mentions “包干制”" in absent.reason(english=True)
+    held = checker.check("南通大学的“8050计划”是做什么的?")  # named in the 南通 plan
+    assert held.programmes == [("8050计划", True)] and not held.outside
+    assert checker.check("关于消除规上企业“零专利”现象,其他地方是怎么表述的?").programmes == []  # not a programme
+
+
 # -- unit tests -----------------------------------------------------------------------------------
 def test_sentence_spans_are_offsets_of_sentences():
     text = "（一）主要目标。到2025年，科技型中小企业超1500家；高企达到300家！\n1.推进创新\n二、"
@@ -223,7 +234,7 @@ def test_sentence_spans_are_offsets_of_sentences():
 
 def test_figures_shares_money_and_numbers():
     assert has_figure("新增上市科创企业20家以上") and has_figure("涟政办发〔2024〕7号")
-    assert not has_figure("到2025年") and not has_figure("第三代半导体")
+    assert not has_figure("到2025年") and not has_figure("第三代半导体") and not has_figure("培育一批骨干企业")
     assert has_percent("比重达5.4%") and has_percent("占比百分之十") and not has_percent("投入1亿元")
     assert has_money("每年为企业提供信贷资金不低于1亿元") and not has_money("人才60人")
     assert numbers_supported("培养省级科技企业家5名", "到2025年,培养省级科技企业家5名、市级科技企业家30名")

@@ -5,7 +5,9 @@ found with the gazetteer of Chinese administrative divisions (``qa.documents.gaz
 short forms (如皋) and, in English questions, their pinyin (Rugao). A named place is covered when a document's region is that place, lies within it
 (a province's question meets its cities' documents) or contains it (a city's plan speaks for its
 counties); a city's question is not answered from one of its counties' documents (淮安市 ≠ 涟水县).
-A county's short form counts only as a word of its own (大城县's 大城 is not in 大城市). Laws and documents are named in 《》 or as law words (劳动合同法, 民法典); years as ``2030年``.
+A county's short form counts only as a word of its own (大城县's 大城 is not in 大城市). Laws and documents are named in 《》 or as law words (劳动合同法, 民法典); years as ``2030年``; programmes as
+quoted names of the form programmes take (“8050计划”, “科技新九条”, “包干制”): one no document mentions is
+not in the collection, whatever its neighbours say.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ _SEGMENT = re.compile(r"[\u4e00-\u9fff]+")
 _JOINER = re.compile(r"^(?:市|县|区|省)?\s*(?:和|与|及|、|跟|同|以及|还有|,|，|and|&|vs\.?|versus)\s*$", re.I)
 _QUOTED = re.compile(r"《([^《》]{2,80})》")
 _YEAR = re.compile(r"(?<![\d〔\[(（［【])((?:19|20)\d{2})(?!\d|\s*[〕\])）］】])(?!\s*[-—–~至到]\s*(?:19|20)\d{2})")
+# a quoted programme, scheme or policy package: “…计划”, “…工程”, “…行动”, “…九条”, “…制”, “…券”
+_PROGRAMME = re.compile(r"[“\"「『]([\u4e00-\u9fff\d\-—·+]{1,16}(?:计划|工程|行动|专项|条|制|券|币|基金|政策|体系|模式|机制))"
+                        r"[”\"」』]")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号")
 
 
@@ -52,6 +57,7 @@ class Scope:
     joined: bool = False  # two named places stand side by side (太仓和如皋, 如皋、涟水, Rugao and Taicang)
     laws: list[tuple[str, bool]] = field(default_factory=list)
     years: list[tuple[int, bool]] = field(default_factory=list)
+    programmes: list[tuple[str, bool]] = field(default_factory=list)  # (name, whether a document mentions it)
     unreported: list[tuple[int, int]] = field(default_factory=list)  # (year asked as actual, year last written)
 
     @property
@@ -67,6 +73,10 @@ class Scope:
         return [name for name, held in self.laws if not held]
 
     @property
+    def missing_programmes(self) -> list[str]:
+        return [name for name, held in self.programmes if not held]
+
+    @property
     def missing_years(self) -> list[int]:
         return [year for year, covered in self.years if not covered]
 
@@ -76,6 +86,8 @@ class Scope:
         if self.places and not self.covered_places:
             return True
         if self.laws and self.missing_laws:
+            return True
+        if self.missing_programmes:
             return True
         if self.unreported:
             return True
@@ -94,6 +106,9 @@ class Scope:
                 return f"The collection does not hold the {', '.join(names)} (it holds no laws or regulations)." \
                     if all(n.isascii() for n in names) else f"The collection does not hold {', '.join(names)}."
             return f"文件库中没有{'、'.join(names)}。"
+        if self.missing_programmes:
+            names = "、".join(f"“{n}”" for n in dict.fromkeys(self.missing_programmes))
+            return f"No document in the collection mentions {names}." if english else f"文件库中没有文件提到{names}。"
         if self.unreported and not self.missing_years:
             year, written = self.unreported[0]
             places = "、".join(self.covered_places)
@@ -155,6 +170,9 @@ class ScopeChecker:
         for name in self._english_laws(question):
             # an English name cannot be matched to a Chinese title; a collection holding laws may hold it
             scope.laws.append((name, any(meta.kind == "law" for meta in self.metas)))
+        if self.mentioned is not None:
+            for name in dict.fromkeys(_PROGRAMME.findall(normalise(question))):
+                scope.programmes.append((name, bool(self.mentioned(name))))
         relevant = self._documents_of(scope)
         for year in sorted({int(y) for y in _YEAR.findall(_DOC_NUMBER.sub(" ", normalise(question)))}):
             scope.years.append((year, any(self._speaks_of(self.metas[i], year) for i in relevant)))

@@ -13,7 +13,7 @@ from qa.clauses.sentences import sentence_spans  # noqa: F401  (re-exported for 
 
 _WORDISH = re.compile(r"[\w\u4e00-\u9fff]")
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
-_UNIT = r"(?:%|％|‰|个百分点|倍|亿元|万元|元|亿|万|千|百|家|名|人|个|项|所|件|条|座|套|台|次|篇|平方米|亩|公里|吨|户|批)"
+_UNIT = r"(?:%|％|‰|个百分点|倍|亿元|万元|元|亿|万|千|百|家|名|人|个|项|所|件|条|座|套|台|次|篇|平方米|亩|公里|吨|户)"
 # A figure: a number not followed by 年/月/日 and not a year, or Chinese numerals with a unit.
 _FIGURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.]|\s*[年月日])|[" + _CN_DIGITS + r"]{1,6}" + _UNIT)
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|‰|个百分点)|百分之[" + _CN_DIGITS + r"点]+|[一二三四五六七八九]成(?=以上|左右|$|[，,。；])")
