@@ -35,6 +35,8 @@ class Settings(BaseSettings):
         max_upload_mb: largest upload request (``QA_MAX_UPLOAD_MB``).
         embed_job: run the embedding job in the service's background (``QA_EMBED_JOB``).
         poll_seconds: how often the service looks for new commits (``QA_POLL_SECONDS``).
+        merge_idle_seconds: quiet time after the service's last write before it merges segments
+            (``QA_MERGE_IDLE_SECONDS``).
         lock_timeout: seconds a writer waits for another (``QA_LOCK_TIMEOUT``).
         teacher_passages: new passages an ingest embeds with the model right away (``QA_TEACHER_PASSAGES``).
         student_above: passages without vectors past which the student covers them (``QA_STUDENT_ABOVE``).
@@ -56,6 +58,7 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=20.0, gt=0)
     embed_job: bool = True
     poll_seconds: float = Field(default=2.0, gt=0)
+    merge_idle_seconds: float = Field(default=10.0, ge=0)
     lock_timeout: float = Field(default=600.0, gt=0)
     teacher_passages: int = Field(default=2000, ge=0)
     student_above: int = Field(default=5000, ge=0)

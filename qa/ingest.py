@@ -32,6 +32,7 @@ from qa.index.collection import Index, passage_text
 from qa.index.embedding import embedder_for_ingest
 from qa.index.lexical import Tokenizer
 from qa.index.writer import IndexWriter, PreparedDocument, write_lock
+from qa.memory import release_freed_memory
 from qa.schemas import Duplicate, IngestError, IngestReport
 
 Progress = Callable[[str], None]
@@ -209,6 +210,7 @@ def ingest(paths: Iterable[Path], index_dir: Path, *, model: str | None = None, 
                                        encode=encode if embedder is not None else None, embedder_info=info,
                                        encode_sentences=embedder.encode_passages if embedder is not None else None)
                 report.added, report.replaced = result.added, result.replaced
+                release_freed_memory()  # the batches' parsed documents and token lists
                 if merge:
                     writer.merge()
             counts = writer.catalog.counts()

@@ -462,3 +462,41 @@ def test_searches_are_answered_from_a_whole_index_during_an_upload(writer, writa
         assert doc_ids <= generations[old if generation < new else new], generation
     added = response.json()["report"]["added"][0]
     assert writer.delete(f"/documents/{added}", headers=AUTH).status_code == 200
+
+
+def test_writes_leave_merging_to_a_quiet_moment(tmp_path_factory):
+    """An upload and a delete commit without merging (neither waits behind a merge); once writes pause for
+    ``merge_idle_seconds`` the background thread merges the dead segment away, and searches still answer."""
+    from qa.index.catalog import Catalog
+
+    settings = ServiceSettings(api_token=TOKEN, poll_seconds=0.2, merge_idle_seconds=1.5, embed_job=False)
+    server = live_server(tmp_path_factory, settings, copy=True)
+    server.app.state.background.start()  # the test server runs without lifespan
+
+    def segments() -> list[int]:
+        catalog = Catalog(server.index)
+        try:
+            return [s.seg for s in catalog.segments("lexical")]
+        finally:
+            catalog.close()
+
+    try:
+        with httpx.Client(base_url=server.url, timeout=120) as session:
+            before = segments()
+            added = session.post("/documents", headers=AUTH,
+                                 files={"files": ("quiet.txt", NEW_DOC.encode(), "text/plain")})
+            assert added.status_code == 201, added.text
+            doc_id = added.json()["report"]["added"][0]
+            assert session.delete(f"/documents/{doc_id}", headers=AUTH).status_code == 200
+            after_writes = segments()
+            dead = set(after_writes) - set(before)
+            assert len(dead) == 1 and set(before) <= set(after_writes)  # the new document's segment, not merged
+            deadline = time.monotonic() + 30
+            while set(segments()) & dead and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not set(segments()) & dead
+            hits = session.post("/search", json={"query": "飞地孵化器", "k": 5, "mode": "lexical"}).json()["hits"]
+            assert hits and doc_id not in {h["doc_id"] for h in hits}
+    finally:
+        server.app.state.background.stop()
+        server.stop()

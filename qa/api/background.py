@@ -1,4 +1,5 @@
-"""The service's background work: follow the index's commits, and run the embedding job.
+"""The service's background work: follow the index's commits, merge segments once writes pause, and run
+the embedding job.
 
 One thread polls the catalog's commit number every ``poll_seconds``; when another process (``qa
 ingest``, ``qa embed``, the job) has committed, the service swaps in a fresh snapshot. While passages
@@ -85,10 +86,11 @@ class Background:
                 log.exception("background check failed")
 
     def tick(self) -> None:
-        """One round: reload on a new commit, start or reap the embedding job."""
+        """One round: reload on a new commit, merge when due, start or reap the embedding job."""
         catalog_commit = self.state.latest_commit()
         if catalog_commit is not None and catalog_commit != self.state.snapshot.generation:
             self.state.reload()
+        self.state.merge_if_idle()
         finished = self._reap()
         if finished:  # the job may have refreshed the term bridge: take it in
             self.state.remember()

@@ -47,13 +47,15 @@ class ServiceSettings:
     llm: LLMConfig | None = None
     poll_seconds: float = 2.0
     embed_job: bool = True
+    merge_idle_seconds: float = 10.0
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
         """The service's part of ``qa.config.Settings`` (``QA_API_TOKEN``, ``QA_MAX_UPLOAD_MB``, ``QA_LLM_*``…)."""
         config = settings()
         return cls(api_token=(config.api_token or "").strip() or None, max_upload_mb=config.max_upload_mb,
-                   llm=LLMConfig.from_env(), poll_seconds=config.poll_seconds, embed_job=config.embed_job)
+                   llm=LLMConfig.from_env(), poll_seconds=config.poll_seconds, embed_job=config.embed_job,
+                   merge_idle_seconds=config.merge_idle_seconds)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -119,6 +121,7 @@ class ServiceState:
         self.settings = settings
         self.write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        self._merge_due: float | None = None
         index = Index.open(self.index_dir)
         from qa.api.uploads import orphans  # an upload killed before its commit left its file behind
 
@@ -161,16 +164,29 @@ class ServiceState:
             self.snapshot = fresh
             return fresh
 
+    def merge_later(self) -> None:
+        """Ask for the segments a write left small to be merged once writes pause for
+        ``merge_idle_seconds`` (each write pushes it back), so a write never waits behind a merge."""
+        self._merge_due = time.monotonic() + self.settings.merge_idle_seconds
+
+    def merge_if_idle(self) -> bool:
+        """Run the merge asked for, if its quiet time has passed (the background thread calls this)."""
+        due = self._merge_due
+        if due is None or time.monotonic() < due:
+            return False
+        self._merge_due = None
+        self.compact()
+        return True
+
     def compact(self) -> None:
-        """Merge the segments a write left small (run after the write has answered: a new document is searchable
-        before this starts), then serve the merged commit."""
+        """Merge the segments writes left small, then serve the merged commit."""
         from qa.ingest import compact
 
         try:
             with self.write_lock:
                 if compact(self.index_dir, view=self.snapshot.index):
                     self.reload()
-        except Exception:  # the write itself is committed; a merge that fails leaves more, smaller segments
+        except Exception:  # the writes are committed; a merge that fails leaves more, smaller segments
             log.exception("merging segments after a write failed")
 
     def remember(self) -> None:

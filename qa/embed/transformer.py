@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from qa.embed.base import Embedder, EmbedderLoadError, folder_fingerprint, normalize
+from qa.memory import release_freed_memory
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ class SentenceTransformerEmbedder(Embedder):
         for rows in self._batches([prompt + t for t in texts]):
             out[rows] = self.model.encode([texts[i] for i in rows], prompt=prompt or None, batch_size=len(rows),
                                           convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+            release_freed_memory()
         return normalize(out, self.dim)
 
     def _batches(self, texts: list[str]) -> list[np.ndarray]:

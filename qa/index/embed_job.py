@@ -25,6 +25,7 @@ from qa.index.catalog import VECTOR_STUDENT, VECTOR_TEACHER, Catalog
 from qa.index.collection import Index, passage_text
 from qa.index.sentence_vectors import sentence_rows
 from qa.index.writer import IndexWriter, write_lock
+from qa.memory import release_freed_memory
 from qa.schemas import Clause
 
 log = logging.getLogger("qa.embed_job")
@@ -109,6 +110,7 @@ def cover_with_student(root: Path, embedder: Embedder, progress: Progress | None
                 library = (text for part in _chunks(waiting, chunk) for text in _texts(catalog, _rows(catalog, part))[1])
                 student = train_student(embedder.model, sample_texts, sample_vectors, library, root / name,
                                         embedder.name, embedder.fingerprint, seed=seed)
+                release_freed_memory()  # the fit's token bags, optimiser state and tokenised library
                 with catalog.write():
                     catalog.set_info("student", {**student.info_record, "folder": name})
                 report.student = student.info_record
@@ -122,6 +124,7 @@ def cover_with_student(root: Path, embedder: Embedder, progress: Progress | None
                 report.student_encoded += len(pids)
                 if progress:
                     progress(f"student vectors {report.student_encoded}/{len(waiting)}")
+            release_freed_memory()
             writer.merge()
             counts = catalog.counts()
             report.remaining = counts["passages"] - counts["teacher_vectors"]

@@ -2,14 +2,15 @@
 
 Writes run in a worker thread (these handlers are synchronous, so FastAPI runs them in its thread pool)
 one at a time (``write_lock``). Each is one commit of the index; then a fresh snapshot is swapped in with
-one assignment, while other requests keep being answered from the snapshot they started with.
+one assignment, while other requests keep being answered from the snapshot they started with. The small
+segments writes leave are merged by the background thread once writes pause (``merge_later``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, HTTPException, Response, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Response, UploadFile
 
 from qa.api.deps import GENERATION_HEADER, SnapshotDep, StateDep, require_token
 from qa.api.uploads import (
@@ -54,7 +55,7 @@ def get_document(doc_id: str, snapshot: SnapshotDep) -> Document:
                         422: {"description": "no file is a readable document"}})
 def upload_documents(response: Response,
                      files: Annotated[list[UploadFile], File(description=_FILES_HELP)],
-                     state: StateDep, after: BackgroundTasks) -> UploadResult:
+                     state: StateDep) -> UploadResult:
     """Each file is checked on its own (type, size, parse): readable ones are stored and ingested, each file's
     result (added / duplicate / rejected, with the reason) is listed. A file with the same bytes as a held
     document is reported as its duplicate; a different document under a used name is a new document
@@ -74,7 +75,7 @@ def upload_documents(response: Response,
                                               _inline(state))
             snapshot = state.reload() if report.added or report.replaced else state.snapshot
         if report.added or report.replaced:
-            after.add_task(state.compact)
+            state.merge_later()
         results.extend(stored)
     else:
         snapshot = state.snapshot
@@ -94,8 +95,7 @@ def upload_documents(response: Response,
                        413: {"description": "upload too large"}, 415: {"description": "unsupported file type"},
                        422: {"description": "the file is not a readable document"}})
 def replace_document(doc_id: str, response: Response,
-                     file: Annotated[UploadFile, File(description="the new version")], state: StateDep,
-                     after: BackgroundTasks) -> UploadResult:
+                     file: Annotated[UploadFile, File(description="the new version")], state: StateDep) -> UploadResult:
     """The document keeps its id; its clauses, vectors and metadata become the new file's."""
     if doc_id not in state.snapshot.index.documents:
         raise HTTPException(404, f"unknown document id {doc_id!r}")
@@ -115,7 +115,7 @@ def replace_document(doc_id: str, response: Response,
         if old is not None and old.source_path != str(state.sources_dir / incoming[0].stored_name):
             delete_source(old.source_path, state.sources_dir)
         snapshot = state.reload()
-    after.add_task(state.compact)
+    state.merge_later()
     response.headers[GENERATION_HEADER] = str(snapshot.generation)
     return UploadResult(files=stored, report=report)
 
@@ -144,7 +144,7 @@ def _receive(files: list[UploadFile], limit: int) -> tuple[list[Incoming], list[
 @router.delete("/documents/{doc_id}", response_model=DeleteResult, dependencies=[Depends(require_token)],
                summary="Remove a document from the index (needs the API token)",
                responses={**_AUTH_RESPONSES, 404: {"description": "unknown document id"}})
-def delete_document(doc_id: str, response: Response, state: StateDep, after: BackgroundTasks) -> DeleteResult:
+def delete_document(doc_id: str, response: Response, state: StateDep) -> DeleteResult:
     """Remove the document with all its passages; an uploaded source file is deleted too."""
     with state.write_lock:
         doc = state.snapshot.index.documents.get(doc_id)
@@ -152,7 +152,7 @@ def delete_document(doc_id: str, response: Response, state: StateDep, after: Bac
             raise HTTPException(404, f"unknown document id {doc_id!r}")
         delete_source(doc.meta.source_path, state.sources_dir)
         snapshot = state.reload()
-    after.add_task(state.compact)
+    state.merge_later()
     response.headers[GENERATION_HEADER] = str(snapshot.generation)
     return DeleteResult(removed=[doc_id], documents=len(snapshot.index.documents),
                         index_generation=snapshot.generation)
