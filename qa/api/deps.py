@@ -1,4 +1,8 @@
-"""Dependencies shared by the routers: the state, the request's snapshot, the write token."""
+"""Dependencies shared by the routers: the state, the request's snapshot, the write token.
+
+They are ``async`` because they only read attributes: FastAPI runs a plain ``def`` dependency in its thread
+pool, a hop that costs more than the lexical search itself.
+"""
 
 from __future__ import annotations
 
@@ -14,21 +18,21 @@ GENERATION_HEADER = "X-Index-Generation"
 _bearer = HTTPBearer(auto_error=False, description="the value of QA_API_TOKEN on the server")
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_snapshot(response: Response, state: StateDep) -> Snapshot:
+async def get_snapshot(response: Response, state: StateDep) -> Snapshot:
     """The index this request is answered from (taken once), named in ``X-Index-Generation``."""
     snapshot = state.snapshot
     response.headers[GENERATION_HEADER] = str(snapshot.generation)
     return snapshot
 
 
-def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+async def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
                   state: StateDep) -> None:
     """Allow the request only with ``Authorization: Bearer <QA_API_TOKEN>``.
 

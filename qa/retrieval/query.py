@@ -69,12 +69,25 @@ class QueryParser:
                 if len(short_title(title)) >= 4:
                     self.titles.append((short_title(title), meta.doc_id))
         self.titles.sort(key=lambda item: -len(item[0]))
+        self._by_opening: dict[str, list[tuple[str, str]]] = {}  # titles by their first two characters
+        for title, doc_id in self.titles:
+            self._by_opening.setdefault(title[:2], []).append((title, doc_id))
         self.gazetteer = Gazetteer.shipped()
         # the index's regions by division code: a question naming 如皋, 如皋市 or Rugao finds 如皋市
         self.region_codes: dict[str, str] = {}
         for region in {m.region for m in metas if m.region}:
             for division in self.gazetteer.lookup(region):
                 self.region_codes.setdefault(division.code, region)
+
+    def _titles_in(self, text: str) -> list[tuple[str, str]]:
+        """(title, doc_id) of every title ``text`` contains (looked up at each position by the title's opening
+        characters: a library's 7,000 titles are not each searched for)."""
+        found = []
+        for start in range(len(text) - 1):
+            for title, doc_id in self._by_opening.get(text[start:start + 2], ()):
+                if text.startswith(title, start):
+                    found.append((title, doc_id))
+        return found
 
     def parse(self, query: str) -> ParsedQuery:
         parsed = ParsedQuery(text=query, residual=query)
@@ -100,10 +113,10 @@ class QueryParser:
             parsed.article = f"第{int_to_cn(number_value)}条" if number_value else None
         if not quoted and not parsed.doc_number:
             squashed = _squash(query)
-            named = [doc_id for title, doc_id in self.titles if title in squashed]
+            named = self._titles_in(squashed)
             if named:
-                longest = max(len(t) for t, d in self.titles if d in named and t in squashed)
-                parsed.doc_ids = sorted({d for t, d in self.titles if t in squashed and len(t) == longest})
+                longest = max(len(t) for t, _ in named)
+                parsed.doc_ids = sorted({d for t, d in named if len(t) == longest})
                 # A bare name narrows the search only together with an article number.
                 parsed.restrict = parsed.article is not None
         parsed.regions = sorted({self.region_codes[d.code] for _, divisions in self.gazetteer.find(query)

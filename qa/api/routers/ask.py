@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from qa.api.deps import SnapshotDep
 from qa.api.errors import require_text
@@ -14,11 +15,11 @@ router = APIRouter(tags=["ask"])
 
 
 @router.post("/ask", response_model=Answer, summary="A cited answer, or a refusal with the nearest clauses")
-def ask(request: AskRequest, snapshot: SnapshotDep) -> Answer:
+async def ask(request: AskRequest, snapshot: SnapshotDep) -> Answer:
     """Sentences end with ``[n]`` markers pointing into ``citations``; ``answerable`` is false when
     the documents hold no sufficient evidence (``nearest`` still lists the closest clauses)."""
     require_text(request.question, "question")
     started = time.perf_counter()
-    answer = snapshot.answerer.answer(request.question, k=request.k, filters=request.filters)
+    answer = await run_in_threadpool(snapshot.answerer.answer, request.question, k=request.k, filters=request.filters)
     answer.took_ms = round((time.perf_counter() - started) * 1000, 2)
     return answer
