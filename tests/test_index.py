@@ -95,6 +95,30 @@ def test_bm25_over_segments_equals_a_fresh_build_after_deletes_and_merge(tmp_pat
             assert segmented.doc_freq(term) == fresh.doc_freq(term) == merged.doc_freq(term)
 
 
+def test_cached_term_weights_score_as_computed_afresh(tmp_path, monkeypatch):
+    """A view keeps terms' weighted postings; asked again, evicted or not, a query scores the same."""
+    from qa.index import postings
+
+    rng = random.Random(5)
+    words = "科技 创新 企业 孵化器 人才 资金 研发 平台 园区 专利".split()
+    tokens = _tokens(["".join(rng.choice(words) for _ in range(rng.randint(3, 20))) for _ in range(200)])
+    write_segment(tmp_path / "s", np.arange(200), tokens)
+    queries = [_tokens([q])[0] for q in ["科技创新", "孵化器 人才", "研发平台 专利 科技", "园区 园区"]]
+
+    def view() -> LexicalView:
+        return LexicalView([LexicalSegment.load(tmp_path / "s", 1)], [np.arange(200)], 200)
+
+    first = [view().scores(q) for q in queries]  # each from an empty cache
+    monkeypatch.setattr(postings, "WEIGHT_CACHE_BYTES", 600)  # room for about one term: evictions on the way
+    small = view()
+    for _ in range(3):
+        for q, expected in zip(queries, first, strict=True):
+            np.testing.assert_array_equal(small.scores(q), expected)
+    assert 1 <= len(small._weights) < len({t for q in queries for t in q})
+    # a repeated word counts twice, cached or not
+    np.testing.assert_allclose(small.scores(queries[3]), 2 * small.scores(queries[3][:1]), rtol=1e-6)
+
+
 def test_bm25_is_lucene_bm25(tmp_path):
     """idf = ln(1 + (N - df + 0.5)/(df + 0.5)); tf part = tf / (tf + k1 (1 - b + b dl/avgdl)), k1 1.2, b 0.75."""
     tokens = [["a", "b"], ["b", "c", "c"], ["a"], ["c"]]
