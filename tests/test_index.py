@@ -119,6 +119,29 @@ def test_cached_term_weights_score_as_computed_afresh(tmp_path, monkeypatch):
     np.testing.assert_allclose(small.scores(queries[3]), 2 * small.scores(queries[3][:1]), rtol=1e-6)
 
 
+def test_vectors_of_reads_the_live_vector_of_each_row_also_after_its_file_is_gone(tmp_path):
+    """Candidates' vectors are read from the segment files (not through the mapping): the newest segment's
+    vector of a passage wins, repeats and rows without a vector come back right, and a view whose segment a
+    merge has deleted still reads it."""
+    import shutil
+
+    from qa.index import vectors
+
+    rng = np.random.default_rng(0)
+    first, second = rng.standard_normal((40, 8)).astype(np.float32), rng.standard_normal((10, 8)).astype(np.float32)
+    vectors.write_segment(tmp_path / "a", np.arange(40), first, kinds=np.ones(40, np.int8))
+    vectors.write_segment(tmp_path / "b", np.arange(30, 40), second, kinds=np.full(10, 2, np.int8))
+    segments = [vectors.VectorSegment.load(tmp_path / "a", 1), vectors.VectorSegment.load(tmp_path / "b", 2)]
+    # live rows 0..44: passages 0..39 plus five without vectors; the newer segment supersedes passages 30..39
+    maps = [np.where(np.arange(40) < 30, np.arange(40), -1), np.arange(30, 40)]
+    view = vectors.VectorView(segments, maps, 45, 8)
+    wanted = np.array([3, 35, 3, 44, 0, 39])
+    expected = np.stack([first[3], second[5], first[3], np.zeros(8, np.float32), first[0], second[9]])
+    np.testing.assert_array_equal(view.vectors_of(wanted), expected)
+    shutil.rmtree(tmp_path / "a")
+    np.testing.assert_array_equal(view.vectors_of(np.array([7, 31])), np.stack([first[7], second[1]]))
+
+
 def test_bm25_is_lucene_bm25(tmp_path):
     """idf = ln(1 + (N - df + 0.5)/(df + 0.5)); tf part = tf / (tf + k1 (1 - b + b dl/avgdl)), k1 1.2, b 0.75."""
     tokens = [["a", "b"], ["b", "c", "c"], ["a"], ["c"]]

@@ -300,7 +300,8 @@ class IndexWriter:
                 loaded, maps = opened.dense.segments, opened.dense.row_maps
             else:
                 continue
-            chosen = _merge_plan([len(m) for m in maps], [int((m >= 0).sum()) for m in maps], force)
+            chosen = _merge_plan([len(m) for m in maps], [int((m >= 0).sum()) for m in maps], force,
+                                 flat_below=vectors.APPROXIMATE_ABOVE if kind == "vector" else 0)
             if not chosen:
                 continue
             seg = self.catalog.next_id("next_segment")
@@ -334,19 +335,28 @@ class IndexWriter:
         segments = self.catalog.segments(kind)
         if not segments or len(segments) > MAX_SEGMENTS:
             return not segments
+        flat = [s.rows for s in segments if s.rows < vectors.APPROXIMATE_ABOVE] if kind == "vector" else []
+        if len(flat) > 1 and sum(flat) >= vectors.APPROXIMATE_ABOVE:
+            return False
         where = "" if kind == "lexical" else " WHERE dense > 0"
         live = self.catalog.db.execute(f"SELECT count(*) FROM passages{where}").fetchone()[0]
         dead = sum(s.rows for s in segments) - live
         return 0 <= dead <= MAX_DEAD_SHARE * min(s.rows for s in segments)
 
 
-def _merge_plan(sizes: list[int], alive: list[int], force: bool, max_segments: int = MAX_SEGMENTS) -> list[int]:
+def _merge_plan(sizes: list[int], alive: list[int], force: bool, max_segments: int = MAX_SEGMENTS,
+                flat_below: int = 0) -> list[int]:
     """Which segments to merge: all when forced; else the half-dead ones, plus the smallest ones while there
-    are more than ``max_segments`` (so sizes grow in tiers and a big segment is rarely rewritten)."""
+    are more than ``max_segments`` (so sizes grow in tiers and a big segment is rarely rewritten); and the
+    segments under ``flat_below`` live rows (vectors searched exactly, without an IVF index) once together
+    they reach it: every search reads each such segment whole."""
     count = len(sizes)
     if force:
         return list(range(count)) if count > 1 or (count == 1 and alive[0] < sizes[0]) else []
     chosen = [i for i in range(count) if sizes[i] and (sizes[i] - alive[i]) / sizes[i] > MAX_DEAD_SHARE]
+    flat = [i for i in range(count) if i not in chosen and alive[i] < flat_below]
+    if len(flat) > 1 and sum(alive[i] for i in flat) >= flat_below:
+        chosen += flat
     rest = sorted((i for i in range(count) if i not in chosen), key=lambda i: (alive[i], i))
     excess = len(rest) + (1 if chosen else 0) - max_segments
     if excess > 0:
