@@ -166,7 +166,7 @@ class ServiceState:
 
     def merge_later(self) -> None:
         """Ask for the segments a write left small to be merged once writes pause for
-        ``merge_idle_seconds`` (each write pushes it back), so a write never waits behind a merge."""
+        ``merge_idle_seconds`` (each write pushes it back): writes in a row do not queue behind merges."""
         self._merge_due = time.monotonic() + self.settings.merge_idle_seconds
 
     def merge_if_idle(self) -> bool:
