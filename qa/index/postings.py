@@ -159,7 +159,7 @@ class LexicalView:
 
     def doc_freq(self, term: str) -> int:
         """Number of live passages containing ``term``."""
-        return int(len(self._live_postings(term)[0]))
+        return int(len(self._weighted(term)[0]))
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every live row for ``query_tokens`` (a repeated token counts again, as in bm25s)."""

@@ -15,7 +15,7 @@ import os
 import shutil
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
@@ -129,6 +129,7 @@ class VectorSegment:
     vectors: np.ndarray
     kinds: np.ndarray
     ivf: faiss.Index | None = None
+    _fd: int | None = field(default=None, repr=False, compare=False)  # vectors.npy, open for reading rows
 
     @classmethod
     def load(cls, folder: Path, seg: int, nprobe: int = NPROBE) -> VectorSegment:
@@ -153,7 +154,7 @@ class VectorSegment:
         rows live in the kernel's page cache, which it shares and reclaims, not in the process.
         """
         local = np.asarray(local, dtype=np.int64)
-        fd = getattr(self, "_fd", None)
+        fd = self._fd
         if fd is None or not isinstance(self.vectors, np.memmap):
             return np.asarray(self.vectors[local], dtype=np.float32)
         dim, itemsize = self.vectors.shape[1], self.vectors.itemsize

@@ -335,8 +335,7 @@ class IndexWriter:
         segments = self.catalog.segments(kind)
         if not segments or len(segments) > MAX_SEGMENTS:
             return not segments
-        flat = [s.rows for s in segments if s.rows < vectors.APPROXIMATE_ABOVE] if kind == "vector" else []
-        if len(flat) > 1 and sum(flat) >= vectors.APPROXIMATE_ABOVE:
+        if kind == "vector" and _flat_group(s.rows for s in segments):
             return False
         where = "" if kind == "lexical" else " WHERE dense > 0"
         live = self.catalog.db.execute(f"SELECT count(*) FROM passages{where}").fetchone()[0]
@@ -355,13 +354,19 @@ def _merge_plan(sizes: list[int], alive: list[int], force: bool, max_segments: i
         return list(range(count)) if count > 1 or (count == 1 and alive[0] < sizes[0]) else []
     chosen = [i for i in range(count) if sizes[i] and (sizes[i] - alive[i]) / sizes[i] > MAX_DEAD_SHARE]
     flat = [i for i in range(count) if i not in chosen and alive[i] < flat_below]
-    if len(flat) > 1 and sum(alive[i] for i in flat) >= flat_below:
+    if _flat_group((alive[i] for i in flat), flat_below):
         chosen += flat
     rest = sorted((i for i in range(count) if i not in chosen), key=lambda i: (alive[i], i))
     excess = len(rest) + (1 if chosen else 0) - max_segments
     if excess > 0:
         chosen += rest[:excess + (0 if chosen else 1)]
     return sorted(chosen) if len(chosen) > 1 or (chosen and alive[chosen[0]] < sizes[chosen[0]]) else []
+
+
+def _flat_group(rows: Iterable[int], floor: int = vectors.APPROXIMATE_ABOVE) -> bool:
+    """Two or more segments too small for an IVF index that together are large enough for one."""
+    small = [n for n in rows if n < floor]
+    return len(small) > 1 and sum(small) >= floor
 
 
 def passage_text_of(document: Document, clause) -> str:
