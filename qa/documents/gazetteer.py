@@ -64,16 +64,18 @@ class Gazetteer:
     def find_spans(self, text: str) -> list[tuple[str, int, int, list[Division]]]:
         """Like ``find``, with each name's offsets in the normalised text (pinyin words: in ``text``)."""
         normal = normalise(text)
-        bounds = _word_bounds(normal)
+        bounds: set[int] | None = None  # jieba's word boundaries, cut only when a short form needs them
         found = []
         for m in self._pattern.finditer(normal):
             divisions = self.by_name[m.group()]
-            is_full = any(d.name == m.group() for d in divisions)
-            # a county's short form must be a word of its own (大城 in 大城市 is not 大城县); a city's or
-            # province's may begin a compound (苏州工业园区)
-            county = all(d.level == "county" for d in divisions)
-            if is_full or (m.start() in bounds and (m.end() in bounds or not county)):
-                found.append((m.group(), m.start(), m.end(), divisions))
+            if not any(d.name == m.group() for d in divisions):
+                # a county's short form must be a word of its own (大城 in 大城市 is not 大城县); a city's or
+                # province's may begin a compound (苏州工业园区)
+                bounds = _word_bounds(normal) if bounds is None else bounds
+                county = all(d.level == "county" for d in divisions)
+                if m.start() not in bounds or (m.end() not in bounds and county):
+                    continue
+            found.append((m.group(), m.start(), m.end(), divisions))
         for m in _LATIN_WORD.finditer(text):
             divisions = self.by_pinyin.get(m.group().lower())
             if divisions:

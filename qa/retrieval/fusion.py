@@ -51,8 +51,15 @@ class FusionConfig:  # defaults; ``FusionConfig.configured`` applies ``QA_FUSION
         return cls(method=config.fusion_method, depth=config.fusion_depth, **trained)
 
 
-def top_candidates(scores: np.ndarray, depth: int, mask: np.ndarray | None = None) -> np.ndarray:
-    """Rows of the ``depth`` best scores (best first), only among ``mask`` rows and positive scores."""
+def top_candidates(scores: np.ndarray, depth: int, mask: np.ndarray | None = None,
+                   positive: bool = False) -> np.ndarray:
+    """Rows of the ``depth`` best scores (best first), only among ``mask`` rows (and, with ``positive``, rows
+    scoring above zero: a lexical ranking then partitions the few rows a query's words reach, not all)."""
+    if positive:
+        rows = np.flatnonzero(scores > 0 if mask is None else (scores > 0) & mask)
+        if len(rows) > depth:
+            rows = rows[np.argpartition(-scores[rows], depth - 1)[:depth]] if depth else rows[:0]
+        return rows[np.argsort(-scores[rows], kind="stable")]
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     depth = min(depth, len(scores))

@@ -157,8 +157,7 @@ class Searcher:
 
     def _lexical(self, parsed: ParsedQuery, depth: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         scores = self.index.lexical.scores(self.index.get_tokenizer()(self.lexical_text(parsed)))
-        rows = top_candidates(scores, depth, mask)
-        rows = rows[scores[rows] > 0]
+        rows = top_candidates(scores, depth, mask, positive=True)
         return rows, scores[rows]
 
     def _dense(self, parsed: ParsedQuery, depth: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -275,7 +274,15 @@ class Searcher:
     def _hits(self, scored: dict[int, float], k: int, decay: float = 1.0) -> list[Hit]:
         """Whole clauses, best first; one hit per clause and per wording; with ``decay`` < 1 documents take turns."""
         ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[: max(4 * k, 50)]
-        clauses = dict(zip((r for r, _ in ranked), self.index.clause_rows([r for r, _ in ranked]), strict=True))
+        clauses: dict[int, Clause] = {}
+
+        def clause_of(row: int) -> Clause:
+            # read as they are reached, k at a time: most searches stop after the first k or so of the 50
+            if row not in clauses:
+                batch = [row, *(r for r, _ in pending[:k] if r not in clauses and r != row)]
+                clauses.update(zip(batch, self.index.clause_rows(batch), strict=True))
+            return clauses[row]
+
         hits: list[Hit] = []
         seen_clauses: set[str] = set()
         seen_text: dict[bytes, tuple[int, int]] = {}  # text key -> (position in hits, row)
@@ -285,7 +292,7 @@ class Searcher:
             best = 0 if decay == 1.0 else max(range(len(pending)), key=lambda i: pending[i][1] * decay ** per_doc.get(
                 int(self.index.passage_doc[pending[i][0]]), 0))
             row, score = pending.pop(best)
-            clause = clauses[row]
+            clause = clause_of(row)
             if clause.clause_id in seen_clauses:
                 continue
             key = self._text_key[row]
