@@ -274,6 +274,7 @@ class Searcher:
     def _hits(self, scored: dict[int, float], k: int, decay: float = 1.0) -> list[Hit]:
         """Whole clauses, best first; one hit per clause and per wording; with ``decay`` < 1 documents take turns."""
         ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[: max(4 * k, 50)]
+        pending = list(ranked)
         clauses: dict[int, Clause] = {}
 
         def clause_of(row: int) -> Clause:
@@ -287,7 +288,6 @@ class Searcher:
         seen_clauses: set[str] = set()
         seen_text: dict[bytes, tuple[int, int]] = {}  # text key -> (position in hits, row)
         per_doc: dict[int, int] = {}
-        pending = list(ranked)
         while pending and len(hits) < k:
             best = 0 if decay == 1.0 else max(range(len(pending)), key=lambda i: pending[i][1] * decay ** per_doc.get(
                 int(self.index.passage_doc[pending[i][0]]), 0))
