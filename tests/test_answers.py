@@ -235,6 +235,9 @@ def test_sentence_spans_are_offsets_of_sentences():
 def test_figures_shares_money_and_numbers():
     assert has_figure("新增上市科创企业20家以上") and has_figure("涟政办发〔2024〕7号")
     assert not has_figure("到2025年") and not has_figure("第三代半导体") and not has_figure("培育一批骨干企业")
+    # a number inside a short quoted name or an ordinal is no quantity; one outside it still is
+    assert not has_figure("牢牢把握“四个面向”战略方向") and not has_figure("加快实施“8050计划”")
+    assert not has_figure("依据第二十条") and has_figure("“科技新九条”兑现资金3000万元")
     assert has_percent("比重达5.4%") and has_percent("占比百分之十") and not has_percent("投入1亿元")
     assert has_money("每年为企业提供信贷资金不低于1亿元") and not has_money("人才60人")
     assert numbers_supported("培养省级科技企业家5名", "到2025年,培养省级科技企业家5名、市级科技企业家30名")

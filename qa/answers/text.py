@@ -20,6 +20,8 @@ _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|‰|个百分点)|百分之[" +
 _MONEY = re.compile(r"(?:\d+(?:\.\d+)?|[" + _CN_DIGITS + r"]+)\s*(?:亿|万|千|百)?(?:美)?元")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|[" + _CN_DIGITS + r"]{2,}")
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
+# A short quoted name (“四个面向”, “8050计划”, “科技新九条”) or an ordinal (第二十条): a number in it counts nothing.
+_NAMED = re.compile(r"“[^”]{1,24}”|「[^」]{1,24}」|第\s*(?:\d+|[" + _CN_DIGITS + r"]+)")
 _SPACE = re.compile(r"\s+")
 
 
@@ -39,16 +41,24 @@ def figure_positions(text: str, kind: str = "any") -> list[int]:
         offsets into the normalised text.
     """
     normal = normalise(text)
-    if kind == "share":
-        return [m.start() for m in _PERCENT.finditer(normal)]
-    if kind == "money":
-        return [m.start() for m in _MONEY.finditer(normal)]
-    return [m.start() for m in _FIGURE.finditer(normal) if not _YEAR.match(m.group().strip())]
+    named = _named_spans(normal)
+    pattern = _PERCENT if kind == "share" else _MONEY if kind == "money" else _FIGURE
+    return [m.start() for m in pattern.finditer(normal)
+            if not _in_spans(m.start(), named) and (kind != "any" or not _YEAR.match(m.group().strip()))]
 
 
 def has_figure(text: str) -> bool:
-    """Whether ``text`` states a quantity (a number with a unit, a decimal or a count; not a bare year)."""
-    return any(not _YEAR.match(m.group().strip()) for m in _FIGURE.finditer(normalise(text)))
+    """Whether ``text`` states a quantity (a number with a unit, a decimal or a count; not a bare year, an
+    ordinal or a number inside a quoted name)."""
+    return bool(figure_positions(text, "any"))
+
+
+def _named_spans(normal: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _NAMED.finditer(normal)]
+
+
+def _in_spans(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= position < end for start, end in spans)
 
 
 def has_percent(text: str) -> bool:
