@@ -41,7 +41,7 @@ def figure_positions(text: str, kind: str = "any") -> list[int]:
         offsets into the normalised text.
     """
     normal = normalise(text)
-    named = _named_spans(normal)
+    named = [m.span() for m in _NAMED.finditer(normal)]
     pattern = _PERCENT if kind == "share" else _MONEY if kind == "money" else _FIGURE
     return [m.start() for m in pattern.finditer(normal)
             if not _in_spans(m.start(), named) and (kind != "any" or not _YEAR.match(m.group().strip()))]
@@ -51,10 +51,6 @@ def has_figure(text: str) -> bool:
     """Whether ``text`` states a quantity (a number with a unit, a decimal or a count; not a bare year, an
     ordinal or a number inside a quoted name)."""
     return bool(figure_positions(text, "any"))
-
-
-def _named_spans(normal: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _NAMED.finditer(normal)]
 
 
 def _in_spans(position: int, spans: list[tuple[int, int]]) -> bool:
