@@ -41,7 +41,7 @@ def examples(answerer, questions: list[dict]) -> list[dict]:
         scope = answerer.scope.check(question["query"])
         if answerer._scope_reason(scope, analysed):
             continue
-        query_vector = answerer._query_vector(question["query"])
+        query_vector = answerer.vectors.query_vector(question["query"])
         sides = {s["name"]: s for s in question.get("sides", [])}
         for part in answerer.parts(analysed, scope):
             if part.missing:

@@ -225,6 +225,37 @@ def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     assert checker.check("关于消除规上企业“零专利”现象,其他地方是怎么表述的?").programmes == []  # not a programme
 
 
+def test_a_province_only_its_cities_documents_cover_is_refused_unless_several_places_are_asked(client, server):
+    # the collection holds 南通, 太仓, 如皋 and 涟水 (all in 江苏省), no document of the province itself
+    own = client.post("/ask", json={"question": "江苏省2025年的GDP目标是多少?"}).json()
+    assert own["answerable"] is False and own["nearest"]
+    assert own["refusal_reason"].startswith("文件库中没有江苏省本级的文件") and "涟水县" in own["refusal_reason"]
+    english = client.post("/ask", json={"question": "What is Jiangsu's target for high-tech enterprises?"}).json()
+    assert english["answerable"] is False and "江苏省 itself" in english["refusal_reason"]
+    precedent = client.post("/ask", json={"question": "江苏有哪些地方提到了飞地孵化器?"}).json()
+    assert precedent["answerable"] is True and any("飞地" in s["text"] for s in precedent["sentences"])
+    # an address names one place: 江苏省南通市 is 南通市, answered from its own plan, not split into two sides
+    checker = ScopeChecker(server.state.snapshot.index.metas)
+    address = checker.check("江苏省南通市到2024年科技型中小企业要突破多少家?")
+    assert address.covered_places == ["南通市"] and not address.joined and not address.below
+    answer = client.post("/ask", json={"question": "江苏省南通市到2024年科技型中小企业要突破多少家?"}).json()
+    assert answer["answerable"] is True and not answer["parts"] and "5500家" in answer["answer"]
+
+
+def test_a_document_number_the_document_does_not_carry_is_refused_with_the_reason(client):
+    # the 如皋 plan prints no 文号 (it quotes the ministry's 国科发农〔2018〕130号, which is not its own)
+    missing = client.post("/ask", json={"question": "如皋的方案文号是多少?"}).json()
+    assert missing["answerable"] is False and "没有载明文号" in missing["refusal_reason"]
+    assert "如皋市建设国家创新型县" in missing["refusal_reason"] and "130号" not in missing["answer"]
+    held = client.post("/ask", json={"question": "南通的方案文号是多少?"}).json()
+    assert held["answerable"] is True and held["sentences"][0]["text"] == "通科委办〔2022〕9号"
+
+
+def test_a_line_that_only_names_a_body_is_never_quoted(client):
+    answer = client.post("/ask", json={"question": "如皋市科技局的电话是多少?"}).json()
+    assert all(s["text"].strip() not in {"如皋市科技局", "如皋市科技创新委员会"} for s in answer["sentences"])
+
+
 # -- unit tests -----------------------------------------------------------------------------------
 def test_sentence_spans_are_offsets_of_sentences():
     text = "（一）主要目标。到2025年，科技型中小企业超1500家；高企达到300家！\n1.推进创新\n二、"

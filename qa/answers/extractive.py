@@ -21,13 +21,13 @@ shipped in ``data/answer_model.json``.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa.answers.citations import CitedAnswer, refusal
-from qa.answers.metadata import printed_lines
+from qa.answers.evidence import EvidenceVectors
+from qa.answers.metadata import printed_lines, unprinted
 from qa.answers.model import PART_FEATURES, AnswerModel
 from qa.answers.question import Question, QuestionAnalyzer
 from qa.answers.scope import Scope, ScopeChecker
@@ -42,6 +42,7 @@ CLOSE_RATIO = 0.5  # further sentences of a part must be at least half as likely
 FIGURE_BEFORE, FIGURE_AFTER = 12, 20  # how near a question word a figure must be, in characters
 _DOC_NUMBER_ONLY = re.compile(r"^[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号$")
 _LEAD_IN = re.compile(r"[:：]\s*$")
+_ORGANISATION = re.compile(r"^[\u4e00-\u9fff]{2,22}(?:局|委员会|委|办公室|人民政府|政府|厅|管委会|管理委员会)$")
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 # a question over several places: "A和B分别…", "比较A与B", "A、B各自…" (the places side by side: Scope.joined)
 _SIDE_CUE = re.compile(r"分别|各自|比较|对比|相比|哪个|哪里更|\bcompare|\bboth\b|\brespectively\b", re.I)
@@ -114,7 +115,7 @@ class ExtractiveAnswerer:
         index = searcher.index
         self.analyzer = QuestionAnalyzer(index)
         self.scope = ScopeChecker(index.metas, mentioned=index.mentions)
-        self._sentence_cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        self.vectors = EvidenceVectors(searcher)
 
     # -- the answer ------------------------------------------------------------------------------
     def answer(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
@@ -138,26 +139,31 @@ class ExtractiveAnswerer:
         parts = self.parts(analysed, scope)
         cited = CitedAnswer(self.searcher.index)
         answer_parts: list[AnswerPart] = []
-        query_vector = self._query_vector(question)
+        query_vector = self.vectors.query_vector(question)
         for part in parts:
             if part.missing:
                 answer_parts.append(AnswerPart(name=part.name, answered=False, reason=part.missing))
                 continue
             asked = self.analyzer.analyse(part.question) if part.question else analysed
-            vector = self._query_vector(part.question) if part.question else query_vector
+            vector = self.vectors.query_vector(part.question) if part.question else query_vector
             ranked = self.retrieve(asked, part, filters)
             printed = printed_lines(asked, ranked, self.searcher, filters)
+            lacking = None if printed else unprinted(asked, ranked, self.searcher)
             chosen = [Candidate(hit=hit, rank=rank, start=a, end=b, features={}, probability=1.0)
-                      for rank, hit, a, b in printed] or self.choose(asked, self.candidates(asked, ranked, vector))
+                      for rank, hit, a, b in printed] or \
+                ([] if lacking else self.choose(asked, self.candidates(asked, ranked, vector)))
             first = len(cited.sentences)
             for candidate in chosen:
                 cited.add(candidate.text, candidate.hit, candidate.start, candidate.end)
             answered = len(cited.sentences) > first
             answer_parts.append(AnswerPart(
                 name=part.name, answered=answered, sentences=list(range(first, len(cited.sentences))),
-                reason=None if answered else _no_basis(part.name, analysed.english)))
+                reason=None if answered else lacking or _no_basis(part.name, analysed.english)))
         if not len(cited):
-            reason = next((p.reason for p in answer_parts if p.reason and p.name), None) if len(parts) > 1 else None
+            if len(parts) > 1:
+                reason = next((p.reason for p in answer_parts if p.reason and p.name), None)
+            else:  # one part: say why only when the reason is more than "no passage answers"
+                reason = lacking
             return refusal(nearest, english=analysed.english, reason=reason)
         result = cited.answer(nearest, self.name)
         if len(parts) > 1:
@@ -169,7 +175,7 @@ class ExtractiveAnswerer:
 
     def _scope_reason(self, scope: Scope, question: Question) -> str | None:
         if not scope.outside:
-            return None
+            return _province_reason(scope, question)
         if scope.places and scope.covered_places and scope.years and scope.missing_years:
             ends = [m.period_end or max(m.years, default=0) for m in self.searcher.index.metas
                     if m.region in self._regions_of(scope.covered_places)]
@@ -228,8 +234,8 @@ class ExtractiveAnswerer:
     def candidates(self, question: Question, ranked: list[tuple[int, Hit]], query_vector: np.ndarray | None
                    ) -> list[Candidate]:
         """Every sentence of the ranked clauses, scored; most likely first."""
-        sentence_vectors = self._sentence_vectors([h for _, h in ranked]) if query_vector is not None else {}
-        clause_sims = self._clause_similarities([h for _, h in ranked], query_vector)
+        sentence_vectors = self.vectors.sentence_vectors([h for _, h in ranked]) if query_vector is not None else {}
+        clause_sims = self.vectors.clause_similarities([h for _, h in ranked], query_vector)
         found: list[Candidate] = []
         for rank, hit in ranked:
             region = normalise(hit.region or "")
@@ -237,7 +243,8 @@ class ExtractiveAnswerer:
             for start, end in sentence_spans(hit.text):
                 sentence = hit.text[start:end]
                 asked_number = question.doc_number and bool(hit.doc_number) and hit.doc_number in sentence
-                if _not_an_answer(sentence, hit) and not asked_number:  # a bare 文号 answers "文号是多少"
+                if (_not_an_answer(sentence, hit) or self._organisation_line(sentence)) and not asked_number:
+                    # a bare 文号 answers "文号是多少"
                     continue
                 covered = normalise(sentence)
                 if asked_number:
@@ -268,6 +275,14 @@ class ExtractiveAnswerer:
         found.sort(key=lambda c: (-c.probability, c.rank, c.start))
         return found
 
+    def _organisation_line(self, sentence: str) -> bool:
+        """A line that only names a body (如皋市科技局, 南通市科技创新委员会办公室): a letterhead, not an answer."""
+        stripped = sentence.strip()
+        if len(stripped) > 24 or not _ORGANISATION.match(stripped):
+            return False
+        spans = self.scope.gazetteer.find_spans(stripped)
+        return bool(spans) and spans[0][1] == 0
+
     def answerable(self, question: Question, candidates: list[Candidate]) -> float:
         """The probability that the part these candidates belong to has an answer among them."""
         return self.model.answerable.probability(part_features(question, candidates))
@@ -291,64 +306,6 @@ class ExtractiveAnswerer:
             if not any(_overlaps(candidate, c) for c in chosen):
                 chosen.append(candidate)
         return chosen
-
-    # -- vectors -----------------------------------------------------------------------------------
-    def _query_vector(self, question: str) -> np.ndarray | None:
-        embedder = self.searcher.embedder
-        return self.searcher.query_vector(question) if embedder is not None else None
-
-    def _clause_similarities(self, hits: list[Hit], query_vector: np.ndarray | None) -> dict[str, float]:
-        """The model's similarity of the question and each clause: its stored vector, else encoded now (a clause
-        uploaded moments ago, before the embedding job reached it)."""
-        if query_vector is None:
-            return {}
-        index = self.searcher.index
-        dense = index.dense
-        rows = [index.row_of_passage(h.passage_id) for h in hits]
-        found: dict[str, float] = {}
-        known = [(h, r) for h, r in zip(hits, rows, strict=True) if r is not None and dense is not None
-                 and dense.covered[r]]
-        if known:
-            vectors = dense.vectors_of(np.array([r for _, r in known], dtype=np.int64))
-            found = {h.passage_id: float(v @ query_vector) for (h, _), v in zip(known, vectors, strict=True)}
-        missing = [h for h in hits if h.passage_id not in found]
-        if missing and self.searcher.embedder is not None:
-            texts = [f"《{h.doc_title}》 {' > '.join(h.heading_path)} {h.text}".replace("  ", " ") for h in missing]
-            for hit, vector in zip(missing, self.searcher.embedder.encode_passages(texts), strict=True):
-                found[hit.passage_id] = float(vector @ query_vector)
-        return found
-
-    def _sentence_vectors(self, hits: list[Hit]) -> dict[tuple[str, int], np.ndarray]:
-        """Vectors of the hits' sentences (offsets into ``hit.text``): stored ones, else encoded now and cached."""
-        index = self.searcher.index
-        found: dict[tuple[str, int], np.ndarray] = {}
-        pid_of = {}
-        for hit in hits:
-            row = index.row_of_passage(hit.passage_id)
-            if row is not None and hit.char_start == index.clause_rows([row])[0].char_start:
-                pid_of[hit.passage_id] = int(index.rows.pids[row])
-        stored = index.catalog.sentences(pid_of.values()) if index.catalog is not None and pid_of else {}
-        missing: list[tuple[str, int, str]] = []
-        for hit in hits:
-            pid = pid_of.get(hit.passage_id)
-            rows = {start: vector for start, _, vector in stored.get(pid, [])} if pid is not None else {}
-            for start, end in sentence_spans(hit.text):
-                if start in rows and pid is not None and end <= len(hit.text):
-                    found[(hit.passage_id, start)] = rows[start]
-                elif (pid or -1, start) in self._sentence_cache:
-                    found[(hit.passage_id, start)] = self._sentence_cache[(pid or -1, start)]
-                else:
-                    missing.append((hit.passage_id, start, hit.text[start:end]))
-        if missing and self.searcher.embedder is not None:
-            vectors = self.searcher.embedder.encode_passages([text for _, _, text in missing])
-            for (passage_id, start, _), vector in zip(missing, vectors, strict=True):
-                found[(passage_id, start)] = vector
-                key = (pid_of.get(passage_id, -1), start)
-                if key[0] != -1:
-                    self._sentence_cache[key] = vector
-            while len(self._sentence_cache) > 4096:
-                self._sentence_cache.popitem(last=False)
-        return found
 
 
 def _coverage(question: Question, text: str, region: str) -> float:
@@ -395,6 +352,18 @@ def _without_places(text: str, places: list[str]) -> str:
     for place in sorted(places, key=len, reverse=True):
         text = re.sub(re.escape(place) + r"(?:工业园区|高新区|开发区|经开区|新区|园区)?", "", text)
     return text
+
+
+def _province_reason(scope: Scope, question: Question) -> str | None:
+    """A question about a province that only documents of places within it cover is not answered from them (a
+    county's target is not the province's), unless it asks how several places word or set something."""
+    if question.several or not scope.below or any(name not in scope.below for name in scope.covered_places):
+        return None
+    province, regions = next(iter(scope.below.items()))
+    listed = "、".join(regions[:4]) + ("等" if len(regions) > 4 else "")
+    if question.english:
+        return f"The collection holds no documents of {province} itself, only of places within it ({listed})."
+    return f"文件库中没有{province}本级的文件，只有其下辖地区（{listed}）的文件。"
 
 
 def _missing_place(place: str, english: bool) -> str:

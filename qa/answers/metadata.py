@@ -61,3 +61,30 @@ def printed_lines(question: Question, ranked: list[tuple[int, Hit]], searcher: S
             return []
         found.append(line)
     return found
+
+
+def unprinted(question: Question, ranked: list[tuple[int, Hit]], searcher: Searcher) -> str | None:
+    """Why a question about a document's 文号 or issuer has no answer: the most relevant document carries none.
+
+    Args:
+        question: the analysed question.
+        ranked: the part's (rank, clause) pairs, best first.
+        searcher: the searcher over the loaded index.
+
+    Returns:
+        the refusal's reason (a 文号 quoted from elsewhere in the document would be another document's), or None.
+    """
+    if not (question.doc_number or question.issuer) or not ranked:
+        return None
+    top = ranked[0][1]
+    if any(normalise(t) not in normalise(top.doc_title) for t in _QUOTED_TITLE.findall(question.text)):
+        return None
+    meta = searcher.index.meta(top.doc_id)
+    lacking = [what for asked, value, what in ((question.doc_number, meta.doc_number, ("文号", "document number")),
+                                               (question.issuer, meta.issuer, ("发文机关", "issuing body")))
+               if asked and not value]
+    if not lacking:
+        return None
+    if question.english:
+        return f"The document found, 《{top.doc_title}》, states no {' or '.join(e for _, e in lacking)}."
+    return f"文件库中最相关的文件《{top.doc_title}》没有载明{'和'.join(c for c, _ in lacking)}。"

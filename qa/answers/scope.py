@@ -59,6 +59,8 @@ class Scope:
     years: list[tuple[int, bool]] = field(default_factory=list)
     programmes: list[tuple[str, bool]] = field(default_factory=list)  # (name, whether a document mentions it)
     unreported: list[tuple[int, int]] = field(default_factory=list)  # (year asked as actual, year last written)
+    # a province covered only by documents of places within it (江苏省 by 南通市's and 涟水县's): name → those regions
+    below: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def missing_places(self) -> list[str]:
@@ -149,8 +151,8 @@ class ScopeChecker:
         """The places, laws and years ``question`` names, each marked covered or not."""
         scope = Scope()
         seen: set[str] = set()
-        spans = self.gazetteer.find_spans(question)
         normal = normalise(question)
+        spans = _without_address_prefixes(self.gazetteer.find_spans(question), normal)
         for (_, _, end, _), (_, start, _, _) in zip(spans, spans[1:], strict=False):
             between = normal[end:start] if start <= len(normal) else ""
             if len(between.strip()) <= 4 and _JOINER.search(between.strip() or "、"):
@@ -160,7 +162,11 @@ class ScopeChecker:
             if canonical in seen:
                 continue
             seen.add(canonical)
-            scope.places.append((written, canonical, self._covered(divisions)))
+            covered = self._covered(divisions)
+            scope.places.append((written, canonical, covered))
+            within = self._regions_within(divisions) if covered else None
+            if within:
+                scope.below[canonical] = within
         for name, region in sorted(self.own_regions.items(), key=lambda item: -len(item[0])):
             if region not in seen and name in normal:
                 seen.add(region)
@@ -190,6 +196,18 @@ class ScopeChecker:
                        or place.contains(d) for d in divisions):
                     return True
         return False
+
+    def _regions_within(self, divisions: list[Division]) -> list[str] | None:
+        """The regions of the documents that cover a province from within it, or None when a document speaks for
+        the province itself (or for a place containing it)."""
+        within: list[str] = []
+        for meta, places in zip(self.metas, self.doc_places, strict=True):
+            for place in places:
+                if any(d.code == place.code or place.contains(d) for d in divisions):
+                    return None
+                if any(d.level == "province" and d.contains(place) for d in divisions):
+                    within.append(meta.region or place.name)
+        return list(dict.fromkeys(within)) or None
 
     def _documents_of(self, scope: Scope) -> list[int]:
         """The documents of the places the question names (all documents when it names none)."""
@@ -234,3 +252,15 @@ class ScopeChecker:
         if any(wanted in title or title in wanted for title in self.titles if len(title) >= 2):
             return True
         return bool(self.mentioned is not None and self.mentioned(wanted))
+
+
+def _without_address_prefixes(spans: list, normal: str) -> list:
+    """Places without those written as the head of an address: 江苏省南通市 names 南通市 (in 江苏省), not two places."""
+    kept = []
+    for position, span in enumerate(spans):
+        following = spans[position + 1] if position + 1 < len(spans) else None
+        if following is not None and not normal[span[2]:following[1]].strip() \
+                and any(a.contains(b) and a.code != b.code for a in span[3] for b in following[3]):
+            continue
+        kept.append(span)
+    return kept
