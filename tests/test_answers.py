@@ -133,6 +133,8 @@ def test_near_miss_year_and_law_are_refused(client):
     assert law["answerable"] is False and law["refusal_reason"] == "文件库中没有《劳动合同法》。"
     actual = client.post("/ask", json={"question": "太仓2020年全社会研发投入占比实际达到了多少?"}).json()
     assert actual["answerable"] is False and actual["refusal_reason"] == "文件库中太仓市的文件成文于2018年，没有2020年的实际完成情况。"
+    noun = client.post("/ask", json={"question": "如皋市2024年的实际研发投入是多少?"}).json()  # 实际 + a noun
+    assert noun["answerable"] is False and "没有2024年的实际完成情况" in noun["refusal_reason"]
     indicator = client.post("/ask", json={"question": "南通2024年人均实际使用外资额要达到多少美元?"}).json()
     assert indicator["answerable"] and "410美元" in indicator["answer"]  # 实际使用外资 names an indicator
     figure = client.post("/ask", json={"question": "太仓对科技型企业贷款贴息的具体比例是多少?"}).json()

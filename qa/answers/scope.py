@@ -32,6 +32,7 @@ _ENGLISH_LEAD = re.compile(r"^(?:(?:Under|According|To|Per|By|In|On|Of|The|What|
                            r"Would|Should|China's|China’s|Chinese|PRC|People's|Republic)\s+)+")
 # asks what was actually achieved (实际达到, actually), not the target (实际使用外资 is an indicator's name)
 _ACTUAL = re.compile(r"(?<!结合)实际(?:上)?(?:达到|完成|实现|是|为|有|新增|建成|发放|输出|增长)|最终(?:达到|完成|实现)|"
+                     r"(?:19|20)\d{2}\s*年度?的?实际(?!使用)|"
                      r"完成情况|执行(?:情况|结果)|\bactual(?:ly)?\b|\bachieved\b|\bended up\b", re.I)
 _SEGMENT = re.compile(r"[\u4e00-\u9fff]+")
 _JOINER = re.compile(r"^(?:市|县|区|省)?\s*(?:和|与|及|、|跟|同|以及|还有|,|，|and|&|vs\.?|versus)\s*$", re.I)
