@@ -300,3 +300,20 @@ def test_a_refreshed_view_reads_only_what_changed_and_equals_a_fresh_open(seed_i
     refreshed = view.refresh()
     assert refreshed.rows.changed is None and (refreshed.rows.dense[:3] == 0).all()
     _same_view(refreshed, Index.open(index_dir))
+
+
+def test_best_sentence_scores_equal_the_best_of_each_clauses_stored_sentences(seed_index):
+    catalog = Catalog(seed_index)
+    try:
+        pids = [pid for (pid,) in catalog.db.execute("SELECT DISTINCT pid FROM sentences ORDER BY pid")]
+        assert len(pids) > 20
+        rng = np.random.default_rng(3)
+        vector = rng.normal(size=catalog.sentences(pids[:1])[pids[0]][0][2].shape[0]).astype(np.float32)
+        wanted = [int(p) for p in rng.choice(pids, size=20, replace=False)] + [10**9]  # one pid without sentences
+        best = catalog.best_sentence_scores(wanted, vector)
+        stored = catalog.sentences(wanted)
+        assert set(best) == set(stored) and 10**9 not in best
+        for pid, sentences in stored.items():
+            assert best[pid] == pytest.approx(max(float(v @ vector) for _, _, v in sentences), abs=1e-5)
+    finally:
+        catalog.close()

@@ -218,16 +218,14 @@ class Searcher:
         if index.catalog is None or index.dense is None or self.embedder is None or not len(dense[0]):
             return dense
         rows = np.unique(np.concatenate([dense[0], lexical_rows]).astype(np.int64))
-        stored = index.catalog.sentences(index.rows.pids[rows].tolist())
+        vector = self.query_vector(parsed.residual)
+        pids = index.rows.pids[rows].tolist()
+        stored = index.catalog.best_sentence_scores(pids, vector)
         if not stored:
             return dense
-        vector = self.query_vector(parsed.residual)
         clause = index.dense.vectors_of(rows) @ vector
-        best = clause.copy()
-        for i, pid in enumerate(index.rows.pids[rows].tolist()):
-            sentences = stored.get(pid)
-            if sentences:
-                best[i] = max(float(v @ vector) for _, _, v in sentences)
+        best = np.array([stored.get(pid, score) for pid, score in zip(pids, clause.tolist(), strict=True)],
+                        dtype=clause.dtype)
         has_vector = index.dense.covered[rows]
         rows, scores = rows[has_vector], ((clause + best) / 2)[has_vector]
         order = np.argsort(-scores, kind="stable")
