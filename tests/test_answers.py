@@ -195,6 +195,11 @@ def test_headings_and_doc_numbers_are_never_the_answer(client):
     signed = client.post("/ask", json={"question": "通科委办〔2022〕9号是哪个部门印发的?成文日期是哪一天?"}).json()
     assert [s["text"] for s in signed["sentences"]] == ["南通市科技创新委员会办公室", "2022年10月28日"]
     assert {c["doc_number"] for c in signed["citations"]} == {"通科委办〔2022〕9号"}  # its own signature lines
+    # the wrapping notice's title is a heading too; its forwarding line, which names the approving meeting, is not
+    notice = client.post("/ask", json={"question": "如皋市的科技创新券怎么申领?"}).json()
+    assert not any(s["text"].startswith("关于印发") for s in notice["sentences"])
+    meeting = client.post("/ask", json={"question": "涟水的行动计划是哪次会议审议通过的?"}).json()
+    assert meeting["answerable"] and "县政府常务会议审议通过" in meeting["sentences"][0]["text"]
 
 
 def test_scope_checker_reads_places_laws_and_years(server):

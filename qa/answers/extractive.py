@@ -42,6 +42,8 @@ CLOSE_RATIO = 0.5  # further sentences of a part must be at least half as likely
 FIGURE_BEFORE, FIGURE_AFTER = 12, 20  # how near a question word a figure must be, in characters
 _DOC_NUMBER_ONLY = re.compile(r"^[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号$")
 _LEAD_IN = re.compile(r"[:：]\s*$")
+# the wrapping notice's title (关于印发《…》的通知): a heading (its forwarding line says which meeting approved it)
+_NOTICE = re.compile(r"^关于(?:印发|转发|下发|公布)[\s\S]{2,80}的(?:通知|决定|意见)$")
 _ORGANISATION = re.compile(r"^[\u4e00-\u9fff]{2,22}(?:局|委员会|委|办公室|人民政府|政府|厅|管委会|管理委员会)$")
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 # a question over several places: "A和B分别…", "比较A与B", "A、B各自…" (the places side by side: Scope.joined)
@@ -316,9 +318,11 @@ def _coverage(question: Question, text: str, region: str) -> float:
 
 
 def _not_an_answer(sentence: str, hit: Hit) -> bool:
-    """Headings, a document's bare 文号, its issuer or date line, and lead-ins to a list are never answers."""
+    """Headings, a document's bare 文号, its issuer or date line, the wrapping notice's title, and lead-ins to a list
+    are never answers."""
     stripped = sentence.strip()
-    if _DOC_NUMBER_ONLY.match(stripped) or _LEAD_IN.search(stripped) or _DATE_ONLY.match(stripped):
+    if _DOC_NUMBER_ONLY.match(stripped) or _LEAD_IN.search(stripped) or _DATE_ONLY.match(stripped) \
+            or _NOTICE.search(stripped):
         return True
     if hit.issuer and stripped == hit.issuer.strip():
         return True
