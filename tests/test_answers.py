@@ -258,6 +258,19 @@ def test_a_document_number_the_document_does_not_carry_is_refused_with_the_reaso
     assert held["answerable"] is True and held["sentences"][0]["text"] == "通科委办〔2022〕9号"
 
 
+def test_whether_a_document_is_still_in_force_is_answered_from_its_period_with_a_note(client):
+    answer = client.post("/ask", json={"question": "太仓的科技创新行动计划现在还有效吗?"}).json()
+    assert answer["answerable"] and "2018—2020年" in answer["sentences"][0]["text"]  # the line stating the period
+    assert answer["citations"][0]["region"] == "太仓市"
+    assert answer["note"].startswith("按文件载明的实施期（2018—2020年），该文件已到期。") and "废止或延期" in answer["note"]
+    english = client.post("/ask", json={"question": "Is Taicang's sci-tech action plan still in force?"}).json()
+    assert english["answerable"] and "has ended" in english["note"]
+    plain = client.post("/ask", json={"question": "涟水到2025年要建成几家省级以上绿色工厂?"}).json()
+    assert plain["note"] is None  # no status note on other questions
+    indicator = client.post("/ask", json={"question": "涟水到2025年有效期内国家高新技术企业要达到多少家?"}).json()
+    assert indicator["note"] is None and "100家" in indicator["answer"]  # 有效期内 qualifies an indicator here
+
+
 def test_a_line_that_only_names_a_body_is_never_quoted(client):
     answer = client.post("/ask", json={"question": "如皋市科技局的电话是多少?"}).json()
     assert all(s["text"].strip() not in {"如皋市科技局", "如皋市科技创新委员会"} for s in answer["sentences"])

@@ -183,7 +183,7 @@ def answer_tools(view: AskView, groups: list[ClauseGroup], context: FeedbackCont
     """Below the answer: checks, the citation list (copy all), export, 👍/👎 on the whole answer."""
     answer = view.answer
     if answer.note:
-        st.info(render.md_escape(answer.note), icon=":material/translate:")
+        st.info(render.md_escape(answer.note), icon=":material/info:")
     unverified = [s for s in answer.sentences if not s.verified]
     if unverified:
         st.warning(t("unverified", n=len(unverified)))
@@ -214,7 +214,7 @@ def show_refusal(view: AskView) -> None:
         reason = answer.refusal_reason or t("refusal_generic")
         html(render.refusal_html(t("refusal", reason=reason)))
         if answer.note:
-            st.info(render.md_escape(answer.note), icon=":material/translate:")
+            st.info(render.md_escape(answer.note), icon=":material/info:")
         if view.filter_text:
             st.caption(t("relax_filters", text=render.md_escape(view.filter_text)))
     with right:

@@ -27,7 +27,7 @@ import numpy as np
 
 from qa.answers.citations import CitedAnswer, refusal
 from qa.answers.evidence import EvidenceVectors
-from qa.answers.metadata import printed_lines, unprinted
+from qa.answers.metadata import printed_lines, unprinted, validity_lines
 from qa.answers.model import PART_FEATURES, AnswerModel
 from qa.answers.question import Question, QuestionAnalyzer
 from qa.answers.scope import Scope, ScopeChecker
@@ -142,6 +142,7 @@ class ExtractiveAnswerer:
         cited = CitedAnswer(self.searcher.index)
         answer_parts: list[AnswerPart] = []
         query_vector = self.vectors.query_vector(question)
+        notes: list[str] = []  # what the quotes alone do not say (a document's status as of today)
         for part in parts:
             if part.missing:
                 answer_parts.append(AnswerPart(name=part.name, answered=False, reason=part.missing))
@@ -149,7 +150,10 @@ class ExtractiveAnswerer:
             asked = self.analyzer.analyse(part.question) if part.question else analysed
             vector = self.vectors.query_vector(part.question) if part.question else query_vector
             ranked = self.retrieve(asked, part, filters)
-            printed = printed_lines(asked, ranked, self.searcher, filters)
+            validity = validity_lines(asked, ranked, self.searcher, filters)
+            if validity:
+                notes.append(validity[1])
+            printed = validity[0] if validity else printed_lines(asked, ranked, self.searcher, filters)
             lacking = None if printed else unprinted(asked, ranked, self.searcher)
             chosen = [Candidate(hit=hit, rank=rank, start=a, end=b, features={}, probability=1.0)
                       for rank, hit, a, b in printed] or \
@@ -172,7 +176,9 @@ class ExtractiveAnswerer:
             result.parts = answer_parts
             result.answer = cited.text_by_part(answer_parts)
         if analysed.english:
-            result.note = "The quoted passages are in Chinese, as the documents state them."
+            notes.append("The quoted passages are in Chinese, as the documents state them.")
+        if notes:
+            result.note = " ".join(notes)
         return result
 
     def _scope_reason(self, scope: Scope, question: Question) -> str | None:

@@ -1,5 +1,6 @@
-"""Questions about a document itself — its 文号, the body that issued it, the day it was signed — answered with
-the lines the document prints them in: the 文号 at its head, the issuer and the date of its signature.
+"""Questions about a document itself — its 文号, the body that issued it, the day it was signed, whether it is still
+in force — answered with the lines the document prints them in: the 文号 at its head, the issuer and the date of its
+signature, the title that states its plan period (with the status that period and its stated validity give, as a note).
 
 The values come from the document's metadata; the answer quotes the body where they are printed, so each sentence
 is still a verbatim quote with its citation. A value the body does not print is not answered this way.
@@ -11,6 +12,7 @@ import re
 
 from qa.answers.question import Question
 from qa.answers.text import normalise, sentence_spans
+from qa.documents.official import STATUS_EXPIRED, STATUS_REPEALED, STATUS_VALID
 from qa.retrieval.searcher import Searcher
 from qa.schemas import Filters, Hit
 
@@ -88,3 +90,45 @@ def unprinted(question: Question, ranked: list[tuple[int, Hit]], searcher: Searc
     if question.english:
         return f"The document found, 《{top.doc_title}》, states no {' or '.join(e for _, e in lacking)}."
     return f"文件库中最相关的文件《{top.doc_title}》没有载明{'和'.join(c for c, _ in lacking)}。"
+
+
+def validity_lines(question: Question, ranked: list[tuple[int, Hit]], searcher: Searcher, filters: Filters | None
+                   ) -> tuple[list[tuple[int, Hit, int, int]], str] | None:
+    """For "还有效吗": the line of the most relevant document that states its plan period, and what that period and
+    its stated validity say as of today (a note: the status is derived, not quoted).
+
+    Args:
+        question: the analysed question (``validity``).
+        ranked: the part's (rank, clause) pairs, best first.
+        searcher: to find the line when it is not among ``ranked``.
+        filters: the request's restrictions.
+
+    Returns:
+        ([(rank, clause, start, end)], note), or None when nothing is asked or the document states no period.
+    """
+    if not question.validity or not ranked:
+        return None
+    top = ranked[0][1]
+    meta = searcher.index.meta(top.doc_id)
+    if meta is None or meta.period_start is None or meta.period_end is None:
+        return None
+    years = re.compile(rf"{meta.period_start}\s*[-—–~至到]+\s*(?:{meta.period_end}|{str(meta.period_end)[2:]})")
+    scoped = (filters or Filters()).model_copy(update={"doc_ids": [top.doc_id]})
+    candidates = [(rank, hit) for rank, hit in ranked if hit.doc_id == top.doc_id] + \
+        list(enumerate(searcher.search(meta.title, k=5, mode="lexical", filters=scoped)))
+    line = next(((rank, hit, a, b) for rank, hit in sorted(candidates, key=lambda c: c[1].char_start)
+                 for a, b in sentence_spans(hit.text) if years.search(hit.text[a:b])), None)
+    if line is None:
+        return None
+    period = f"{meta.period_start}—{meta.period_end}"
+    status = meta.status
+    if question.english:
+        stated = f" Marked “{meta.validity}” when published." if meta.validity else ""
+        verdict = {STATUS_EXPIRED: f"its plan period ({period}) has ended", STATUS_REPEALED: "it is marked as no longer in force",
+                   STATUS_VALID: f"it is within its plan period ({period})"}.get(status, f"its plan period is {period}")
+        return [line], f"By the document's own dates, {verdict}.{stated} Whether it was repealed or extended since is not in the collection."
+    stated = f"发布时标注的有效性为“{meta.validity}”。" if meta.validity else ""
+    verdict = {STATUS_EXPIRED: f"按文件载明的实施期（{period}年），该文件已到期。",
+               STATUS_REPEALED: f"文件标注为“{meta.validity}”，已不再有效。",
+               STATUS_VALID: f"按文件载明的实施期（{period}年），该文件仍在实施期内。"}.get(status, f"文件载明的实施期为{period}年。")
+    return [line], verdict + (stated if status != STATUS_REPEALED else "") + "文件库中没有其后废止或延期的信息，请以发文机关公布为准。"

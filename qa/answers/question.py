@@ -34,6 +34,9 @@ _WANTS_ISSUER = re.compile(r"哪个(?:部门|单位|机关|机构)|哪家(?:单�
                            r"\bwhich (?:department|body|agency|office)\b", re.IGNORECASE)
 _WANTS_DATE = re.compile(r"成文日期|印发日期|发布日期|发文日期|哪一天|哪天|(?:什么时候|何时)(?:印发|发布|出台|成文|发的)|"
                          r"\bwhen was\b.*\b(?:issued|published|signed)\b|\bdate of issue\b", re.IGNORECASE)
+_WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还在执行|还执行吗|是否(?:废止|失效|过期|到期)|(?:废止|失效|过期|到期)了(?:吗|没)|"
+                             r"有没有(?:废止|失效|过期)|什么时候(?:到期|截止|失效)|有效期(?!内)|实施期(?!内)|"
+                             r"\bstill (?:valid|in force|in effect)\b|\bexpired?\b|\brepealed\b|\bvalid until\b", re.IGNORECASE)
 # A question whose answer is one passage from each of several documents.
 _SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地方|其它地方|各地|别的地方|一般怎么|怎么(?:表述|措辞|写|说)|"
                       r"原文|如何表述|现有文件|哪些文件")
@@ -53,6 +56,7 @@ class Question:
             (金额, 补贴, 贷款… with 多少), ``any`` (多少, 几, 目标, how many…), or None.
         doc_number: the question asks for a document's 文号.
         issuer, date: it asks which body issued a document, or on which day (the signature lines answer).
+        validity: it asks whether a document is still in force (its plan period and stated validity answer).
         regions: regions named in the question, as the index spells them (``南通市``).
         several: the answer quotes several documents (分别, 其他地方怎么表述…).
         english: the question is written in English.
@@ -64,6 +68,7 @@ class Question:
     terms: dict[str, float] = field(default_factory=dict)
     figure: str | None = None
     doc_number: bool = False
+    validity: bool = False
     issuer: bool = False
     date: bool = False
     regions: list[str] = field(default_factory=list)
@@ -144,6 +149,7 @@ class QuestionAnalyzer:
             figure = "money" if _WANTS_MONEY.search(text) else "any"
         return Question(text=text, terms=terms, figure=figure, doc_number=bool(_WANTS_DOC_NUMBER.search(text)),
                         issuer=bool(_WANTS_ISSUER.search(text)), date=bool(_WANTS_DATE.search(text)),
+                        validity=bool(_WANTS_VALIDITY.search(text)),
                         regions=regions, several=several, english=english,
                         unknown=unknown / total if total else 0.0)
 

@@ -136,7 +136,9 @@ class Answer(BaseModel):
     """``POST /ask`` response: every sentence quotes a cited clause, or ``answerable`` is false.
 
     A refusal says why in ``refusal_reason`` (a place, law or year the collection lacks, or no passage
-    holding the answer); ``nearest`` then lists the closest clauses, which are not an answer.
+    holding the answer); ``nearest`` then lists the closest clauses, which are not an answer. ``note`` says what
+    the quotes alone do not: that an English question is answered in Chinese, or a document's status as of
+    today (derived from its plan period and stated validity, not quoted).
     """
 
     answer: str
