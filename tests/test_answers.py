@@ -249,6 +249,19 @@ def test_a_province_only_its_cities_documents_cover_is_refused_unless_several_pl
     assert answer["answerable"] is True and not answer["parts"] and "5500家" in answer["answer"]
 
 
+def test_a_place_the_subject_goes_to_is_not_the_questions_scope(client, server):
+    # the plans of 如皋 and 涟水 speak of building 飞地 in 上海; the collection holds no document of 上海 itself
+    index = server.state.snapshot.index
+    checker = ScopeChecker(index.metas, mentioned=index.mentions)
+    assert checker.check("哪个地方要到上海建设科创飞地?").places == []
+    assert checker.check("Which city plans to build a sci-tech enclave in Shanghai?").places == []
+    assert checker.check("在上海创业有什么补贴?").missing_places == ["上海市"]  # the subject's own place
+    answer = client.post("/ask", json={"question": "哪个地方要到上海建设科创飞地?"}).json()
+    assert answer["answerable"] and any("上海" in s["text"] and "飞地" in s["text"] for s in answer["sentences"])
+    own = client.post("/ask", json={"question": "上海的科技创新政策是什么?"}).json()
+    assert own["answerable"] is False and own["refusal_reason"] == "文件库中没有上海市的文件。"
+
+
 def test_a_document_number_the_document_does_not_carry_is_refused_with_the_reason(client):
     # the 如皋 plan prints no 文号 (it quotes the ministry's 国科发农〔2018〕130号, which is not its own)
     missing = client.post("/ask", json={"question": "如皋的方案文号是多少?"}).json()

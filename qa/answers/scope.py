@@ -41,6 +41,10 @@ _YEAR = re.compile(r"(?<![\d〔\[(（［【])((?:19|20)\d{2})(?!\d|\s*[〕\])）
 # a quoted programme, scheme or policy package: “…计划”, “…工程”, “…行动”, “…九条”, “…制”, “…券”
 _PROGRAMME = re.compile(r"[“\"「『]([\u4e00-\u9fff\d\-—·+]{1,16}(?:计划|工程|行动|专项|条|制|券|币|基金|政策|体系|模式|机制))"
                         r"[”\"」』]")
+# a place the subject goes to or works with (到上海, 赴深圳, 与上海合作), or builds in (在上海建…; build … in Shanghai)
+_DESTINATION_BEFORE = re.compile(r"(?:到|赴|去|前往|与|同|向)$")
+_BUILT_AFTER = re.compile(r"^(?:市)?(?:建|设|办|布局|打造|共建|合作|开设|落地|孵化)")
+_DESTINATION_EN = re.compile(r"\b(?:to|with|(?:build|set up|establish|open|create)\b[^?.!]*\bin)\s+$", re.I)
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号")
 
 
@@ -158,12 +162,14 @@ class ScopeChecker:
             between = normal[end:start] if start <= len(normal) else ""
             if len(between.strip()) <= 4 and _JOINER.search(between.strip() or "、"):
                 scope.joined = True
-        for written, _, _, divisions in spans:
+        for written, start, end, divisions in spans:
             canonical = divisions[0].name
             if canonical in seen:
                 continue
-            seen.add(canonical)
             covered = self._covered(divisions)
+            if not covered and self._destination(question, normal, written, start, end):
+                continue  # where something is built or sought (到上海建飞地), not whose documents answer
+            seen.add(canonical)
             scope.places.append((written, canonical, covered))
             within = self._regions_within(divisions) if covered else None
             if within:
@@ -197,6 +203,21 @@ class ScopeChecker:
                        or place.contains(d) for d in divisions):
                     return True
         return False
+
+    def _destination(self, question: str, normal: str, written: str, start: int, end: int) -> bool:
+        """The place is where the question's subject goes, builds or cooperates (到上海, 与上海合作, 在上海建…, build …
+        in Shanghai), and the collection's documents speak of it: the question is about them, not about its own."""
+        names = self._chinese_names(written) if written.isascii() else [written]
+        if self.mentioned is None or not any(self.mentioned(name) for name in names):
+            return False
+        if written.isascii():
+            return bool(_DESTINATION_EN.search(question[:start]))
+        return bool(_DESTINATION_BEFORE.search(normal[:start])) or \
+            (normal[:start].endswith("在") and bool(_BUILT_AFTER.match(normal[end:])))
+
+    def _chinese_names(self, written: str) -> list[str]:
+        return [short for _, divisions in self.gazetteer.find(written) for d in divisions
+                for short in (d.name, re.sub(r"(?:市|省|县|区)$", "", d.name))]
 
     def _regions_within(self, divisions: list[Division]) -> list[str] | None:
         """The regions of the documents that cover a province from within it, or None when a document speaks for
