@@ -230,6 +230,12 @@ def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     held = checker.check("南通大学的“8050计划”是做什么的?")  # named in the 南通 plan
     assert held.programmes == [("8050计划", True)] and not held.outside
     assert checker.check("关于消除规上企业“零专利”现象,其他地方是怎么表述的?").programmes == []  # not a programme
+    # a topic named by a specific word before a generic head, the word used by no document
+    topics = checker.check("对低空经济和无人机产业有什么扶持政策?")
+    assert topics.topics == ["低空经济", "无人机产业"] and topics.reason() == "文件库中没有文件提到“低空经济”、“无人机产业”。"
+    assert checker.check("南通对元宇宙产业有什么政策?").topics == ["元宇宙产业"]  # 元 + 宇宙, as jieba cuts it
+    assert checker.check("如皋对生物医药产业有什么支持?").topics == []  # the plans speak of 生物医药
+    assert checker.check("如皋高新区具体分成了哪几个园区?").topics == []  # a question word, not a topic
 
 
 def test_a_province_only_its_cities_documents_cover_is_refused_unless_several_places_are_asked(client, server):

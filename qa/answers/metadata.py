@@ -17,6 +17,7 @@ from qa.retrieval.searcher import Searcher
 from qa.schemas import Filters, Hit
 
 _QUOTED_TITLE = re.compile(r"《([^《》]+)》")
+_BASED_ON = re.compile(r"依据|根据|按照|参照|落实|转发|引用|\bbased on\b|\bpursuant\b", re.I)
 
 
 def printed_lines(question: Question, ranked: list[tuple[int, Hit]], searcher: Searcher, filters: Filters | None
@@ -76,8 +77,8 @@ def unprinted(question: Question, ranked: list[tuple[int, Hit]], searcher: Searc
     Returns:
         the refusal's reason (a 文号 quoted from elsewhere in the document would be another document's), or None.
     """
-    if not (question.doc_number or question.issuer) or not ranked:
-        return None
+    if not (question.doc_number or question.issuer) or not ranked or _BASED_ON.search(question.text):
+        return None  # "依据哪份文件…文号是多少" asks for the 文号 of a document the found one cites
     top = ranked[0][1]
     if any(normalise(t) not in normalise(top.doc_title) for t in _QUOTED_TITLE.findall(question.text)):
         return None

@@ -45,6 +45,12 @@ _PROGRAMME = re.compile(r"[“\"「『]([\u4e00-\u9fff\d\-—·+]{1,16}(?:计划
 _DESTINATION_BEFORE = re.compile(r"(?:到|赴|去|前往|与|同|向)$")
 _BUILT_AFTER = re.compile(r"^(?:市)?(?:建|设|办|布局|打造|共建|合作|开设|落地|孵化)")
 _DESTINATION_EN = re.compile(r"\b(?:to|with|(?:build|set up|establish|open|create)\b[^?.!]*\bin)\s+$", re.I)
+# generic heads after which a word names the topic itself (低空 + 经济): when no document uses that word, the topic is
+# not in the collection, however well its head matches
+_TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项目 基地 园区 基础设施".split())
+_CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
+_ASKING = re.compile(r"哪|几|什么|多少|怎|啥|如何")
+_BOUND_FLAGS = frozenset({"n", "m", "a", "b", "ng"})  # a single character that begins the word jieba split off
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号")
 
 
@@ -63,6 +69,7 @@ class Scope:
     laws: list[tuple[str, bool]] = field(default_factory=list)
     years: list[tuple[int, bool]] = field(default_factory=list)
     programmes: list[tuple[str, bool]] = field(default_factory=list)  # (name, whether a document mentions it)
+    topics: list[str] = field(default_factory=list)  # topics (低空经济, 无人机产业) whose specific word no document uses
     unreported: list[tuple[int, int]] = field(default_factory=list)  # (year asked as actual, year last written)
     # a province covered only by documents of places within it (江苏省 by 南通市's and 涟水县's): name → those regions
     below: dict[str, list[str]] = field(default_factory=dict)
@@ -81,7 +88,7 @@ class Scope:
 
     @property
     def missing_programmes(self) -> list[str]:
-        return [name for name, held in self.programmes if not held]
+        return [name for name, held in self.programmes if not held] + self.topics
 
     @property
     def missing_years(self) -> list[int]:
@@ -186,6 +193,9 @@ class ScopeChecker:
         if self.mentioned is not None:
             for name in dict.fromkeys(_PROGRAMME.findall(normalise(question))):
                 scope.programmes.append((name, bool(self.mentioned(name))))
+        if self.mentioned is not None:
+            scope.topics = [topic for specific, topic in _topics(question)
+                            if not self.mentioned(specific) and not self.gazetteer.find_spans(specific)]
         relevant = self._documents_of(scope)
         for year in sorted({int(y) for y in _YEAR.findall(_DOC_NUMBER.sub(" ", normalise(question)))}):
             scope.years.append((year, any(self._speaks_of(self.metas[i], year) for i in relevant)))
@@ -286,3 +296,20 @@ def _without_address_prefixes(spans: list, normal: str) -> list:
             continue
         kept.append(span)
     return kept
+
+
+def _topics(question: str) -> list[tuple[str, str]]:
+    """(specific word, topic) for the topics the question names as a word before a generic head (低空 → 低空经济,
+    无人机 → 无人机产业): nouns of two or more characters, not question words."""
+    import jieba.posseg
+
+    words = list(jieba.posseg.cut(normalise(question)))
+    found = []
+    for position, (word, following) in enumerate(zip(words, words[1:], strict=False)):
+        if following.word in _TOPIC_HEADS and word.word not in _TOPIC_HEADS and word.flag[:1] in ("n", "l") \
+                and _CJK_WORD.match(word.word) and not _ASKING.search(word.word):
+            before = words[position - 1] if position else None  # 元 + 宇宙, 大 + 模型: one word cut in two
+            specific = (before.word if before is not None and len(before.word) == 1 and before.flag in _BOUND_FLAGS
+                        and _CJK_WORD.match(before.word * 2) else "") + word.word
+            found.append((specific, specific + following.word))
+    return list(dict.fromkeys(found))
