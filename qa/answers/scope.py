@@ -300,7 +300,7 @@ def _without_address_prefixes(spans: list, normal: str) -> list:
 
 def _topics(question: str) -> list[tuple[str, str]]:
     """(specific word, topic) for the topics the question names as a word before a generic head (低空 → 低空经济,
-    无人机 → 无人机产业): nouns of two or more characters, not question words."""
+    无人机 → 无人机产业, 宇宙 → 元宇宙产业): nouns of two or more characters, not question words."""
     import jieba.posseg
 
     words = list(jieba.posseg.cut(normalise(question)))
@@ -311,5 +311,5 @@ def _topics(question: str) -> list[tuple[str, str]]:
             before = words[position - 1] if position else None  # 元 + 宇宙, 大 + 模型: one word cut in two
             specific = (before.word if before is not None and len(before.word) == 1 and before.flag in _BOUND_FLAGS
                         and _CJK_WORD.match(before.word * 2) else "") + word.word
-            found.append((specific, specific + following.word))
+            found.append((word.word, specific + following.word))
     return list(dict.fromkeys(found))
