@@ -116,7 +116,9 @@ class ExtractiveAnswerer:
             self.model.threshold = override
         index = searcher.index
         self.analyzer = QuestionAnalyzer(index)
-        self.scope = ScopeChecker(index.metas, mentioned=index.mentions)
+        # a word the lexical index holds is mentioned; only others need the scan of every body
+        self.scope = ScopeChecker(index.metas, mentioned=lambda text: index.lexical.doc_freq(text) > 0
+                                  or index.mentions(text))
         self.vectors = EvidenceVectors(searcher)
 
     # -- the answer ------------------------------------------------------------------------------
