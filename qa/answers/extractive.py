@@ -145,6 +145,7 @@ class ExtractiveAnswerer:
         answer_parts: list[AnswerPart] = []
         query_vector = self.vectors.query_vector(question)
         notes: list[str] = []  # what the quotes alone do not say (a document's status as of today)
+        lacking: str | None = None  # why a part has no answer when its document lacks what is asked
         for part in parts:
             if part.missing:
                 answer_parts.append(AnswerPart(name=part.name, answered=False, reason=part.missing))

@@ -7,7 +7,10 @@ short forms (如皋) and, in English questions, their pinyin (Rugao). A named pl
 counties); a city's question is not answered from one of its counties' documents (淮安市 ≠ 涟水县).
 A county's short form counts only as a word of its own (大城县's 大城 is not in 大城市). Laws and documents are named in 《》 or as law words (劳动合同法, 民法典); years as ``2030年``; programmes as
 quoted names of the form programmes take (“8050计划”, “科技新九条”, “包干制”): one no document mentions is
-not in the collection, whatever its neighbours say.
+not in the collection, whatever its neighbours say; so is a topic named by a specific word before a generic head
+(低空经济, 无人机产业) when no document uses that word. A province that only its cities' and counties' documents
+cover is marked (``below``): their targets are not the province's. An address (江苏省南通市) names one place; a place
+the subject goes to or builds in (到上海建设科创飞地) is not the question's scope when the documents speak of it.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ _DESTINATION_EN = re.compile(r"\b(?:to|with|(?:build|set up|establish|open|creat
 # not in the collection, however well its head matches
 _TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项目 基地 园区 基础设施".split())
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
+_CJK_CHAR = re.compile(r"^[\u4e00-\u9fff]$")
 _ASKING = re.compile(r"哪|几|什么|多少|怎|啥|如何")
 _BOUND_FLAGS = frozenset({"n", "m", "a", "b", "ng"})  # a single character that begins the word jieba split off
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号")
@@ -193,7 +197,6 @@ class ScopeChecker:
         if self.mentioned is not None:
             for name in dict.fromkeys(_PROGRAMME.findall(normalise(question))):
                 scope.programmes.append((name, bool(self.mentioned(name))))
-        if self.mentioned is not None:
             scope.topics = [topic for specific, topic in _topics(question)
                             if not self.mentioned(specific) and not self.gazetteer.find_spans(specific)]
         relevant = self._documents_of(scope)
@@ -309,7 +312,6 @@ def _topics(question: str) -> list[tuple[str, str]]:
         if following.word in _TOPIC_HEADS and word.word not in _TOPIC_HEADS and word.flag[:1] in ("n", "l") \
                 and _CJK_WORD.match(word.word) and not _ASKING.search(word.word):
             before = words[position - 1] if position else None  # 元 + 宇宙, 大 + 模型: one word cut in two
-            specific = (before.word if before is not None and len(before.word) == 1 and before.flag in _BOUND_FLAGS
-                        and _CJK_WORD.match(before.word * 2) else "") + word.word
-            found.append((word.word, specific + following.word))
+            joined = before is not None and before.flag in _BOUND_FLAGS and bool(_CJK_CHAR.match(before.word))
+            found.append((word.word, (before.word if joined else "") + word.word + following.word))
     return list(dict.fromkeys(found))
