@@ -37,7 +37,7 @@ def printed_lines(question: Question, ranked: list[tuple[int, Hit]], searcher: S
     if not (question.doc_number or question.issuer or question.date) or not ranked:
         return []
     top = ranked[0][1]
-    if any(normalise(t) not in normalise(top.doc_title) for t in _QUOTED_TITLE.findall(question.text)):
+    if _quotes_another(question, top):
         return []  # the 文号 of a document it quotes, not its own
     meta = searcher.index.meta(top.doc_id)
     if (question.doc_number and not meta.doc_number) or (question.issuer and not meta.issuer):
@@ -53,17 +53,31 @@ def printed_lines(question: Question, ranked: list[tuple[int, Hit]], searcher: S
                        re.compile(rf"^\s*{year}\s*年\s*0?{month}\s*月\s*0?{day}\s*日\s*$")))
     if not wanted:
         return []
-    scoped = (filters or Filters()).model_copy(update={"doc_ids": [top.doc_id]})
     found = []
     for value, pattern in wanted:
-        candidates = [(rank, hit) for rank, hit in ranked if hit.doc_id == top.doc_id] + \
-            list(enumerate(searcher.search(value, k=5, mode="lexical", filters=scoped)))
-        line = next(((rank, hit, a, b) for rank, hit in candidates for a, b in sentence_spans(hit.text)
-                     if pattern.search(hit.text[a:b])), None)
+        line = _line_of(top.doc_id, value, pattern, ranked, searcher, filters)
         if line is None:
             return []
         found.append(line)
     return found
+
+
+def _quotes_another(question: Question, top: Hit) -> bool:
+    """The question names in 《》 a document other than the one found (it asks about that one)."""
+    return any(normalise(t) not in normalise(top.doc_title) for t in _QUOTED_TITLE.findall(question.text))
+
+
+def _line_of(doc_id: str, value: str, pattern: re.Pattern, ranked: list[tuple[int, Hit]], searcher: Searcher,
+             filters: Filters | None, first_in_body: bool = False) -> tuple[int, Hit, int, int] | None:
+    """The sentence of document ``doc_id`` that matches ``pattern``, among the ranked clauses and those a lexical
+    search for ``value`` finds in it; the earliest in the body when ``first_in_body``."""
+    scoped = (filters or Filters()).model_copy(update={"doc_ids": [doc_id]})
+    candidates = [(rank, hit) for rank, hit in ranked if hit.doc_id == doc_id] + \
+        list(enumerate(searcher.search(value, k=5, mode="lexical", filters=scoped)))
+    if first_in_body:
+        candidates.sort(key=lambda candidate: candidate[1].char_start)
+    return next(((rank, hit, a, b) for rank, hit in candidates for a, b in sentence_spans(hit.text)
+                 if pattern.search(hit.text[a:b])), None)
 
 
 def unprinted(question: Question, ranked: list[tuple[int, Hit]], searcher: Searcher) -> str | None:
@@ -80,7 +94,7 @@ def unprinted(question: Question, ranked: list[tuple[int, Hit]], searcher: Searc
     if not (question.doc_number or question.issuer) or not ranked or _BASED_ON.search(question.text):
         return None  # "依据哪份文件…文号是多少" asks for the 文号 of a document the found one cites
     top = ranked[0][1]
-    if any(normalise(t) not in normalise(top.doc_title) for t in _QUOTED_TITLE.findall(question.text)):
+    if _quotes_another(question, top):
         return None
     meta = searcher.index.meta(top.doc_id)
     lacking = [what for asked, value, what in ((question.doc_number, meta.doc_number, ("文号", "document number")),
@@ -114,22 +128,21 @@ def validity_lines(question: Question, ranked: list[tuple[int, Hit]], searcher: 
     if meta is None or meta.period_start is None or meta.period_end is None:
         return None
     years = re.compile(rf"{meta.period_start}\s*[-—–~至到]+\s*(?:{meta.period_end}|{str(meta.period_end)[2:]})")
-    scoped = (filters or Filters()).model_copy(update={"doc_ids": [top.doc_id]})
-    candidates = [(rank, hit) for rank, hit in ranked if hit.doc_id == top.doc_id] + \
-        list(enumerate(searcher.search(meta.title, k=5, mode="lexical", filters=scoped)))
-    line = next(((rank, hit, a, b) for rank, hit in sorted(candidates, key=lambda c: c[1].char_start)
-                 for a, b in sentence_spans(hit.text) if years.search(hit.text[a:b])), None)
+    line = _line_of(top.doc_id, meta.title, years, ranked, searcher, filters, first_in_body=True)
     if line is None:
         return None
     period = f"{meta.period_start}—{meta.period_end}"
     status = meta.status
     if question.english:
         stated = f" Marked “{meta.validity}” when published." if meta.validity else ""
-        verdict = {STATUS_EXPIRED: f"its plan period ({period}) has ended", STATUS_REPEALED: "it is marked as no longer in force",
+        verdict = {STATUS_EXPIRED: f"its plan period ({period}) has ended",
+                   STATUS_REPEALED: "it is marked as no longer in force",
                    STATUS_VALID: f"it is within its plan period ({period})"}.get(status, f"its plan period is {period}")
-        return [line], f"By the document's own dates, {verdict}.{stated} Whether it was repealed or extended since is not in the collection."
+        return [line], (f"By the document's own dates, {verdict}.{stated} Whether it was repealed or extended since "
+                        "is not in the collection.")
     stated = f"发布时标注的有效性为“{meta.validity}”。" if meta.validity else ""
     verdict = {STATUS_EXPIRED: f"按文件载明的实施期（{period}年），该文件已到期。",
                STATUS_REPEALED: f"文件标注为“{meta.validity}”，已不再有效。",
                STATUS_VALID: f"按文件载明的实施期（{period}年），该文件仍在实施期内。"}.get(status, f"文件载明的实施期为{period}年。")
-    return [line], verdict + (stated if status != STATUS_REPEALED else "") + "文件库中没有其后废止或延期的信息，请以发文机关公布为准。"
+    return [line], (verdict + (stated if status != STATUS_REPEALED else "")
+                    + "文件库中没有其后废止或延期的信息，请以发文机关公布为准。")

@@ -266,20 +266,25 @@ class Catalog:
             [(int(pid), int(start), int(end), kind, np.asarray(vector, dtype=np.float16).tobytes())
              for pid, start, end, vector in rows])
 
-    def sentences(self, pids: Iterable[int]) -> dict[int, list[tuple[int, int, np.ndarray]]]:
-        """Stored sentence vectors by pid: [(start, end, float32 vector)] in text order."""
+    def _sentence_rows(self, columns: str, order: str, pids: Iterable[int]) -> list[tuple] | None:
+        """Rows of the sentences table for ``pids`` (in chunks SQLite accepts), or None for an index written before
+        sentence vectors existed."""
         wanted = [int(p) for p in pids]
-        found: dict[int, list[tuple[int, int, np.ndarray]]] = {}
+        rows: list[tuple] = []
         for first in range(0, len(wanted), 900):
             chunk = wanted[first:first + 900]
-            query = f"SELECT pid, start, end, vector FROM sentences WHERE pid IN ({','.join('?' * len(chunk))}) " \
-                    "ORDER BY pid, start"
+            query = f"SELECT {columns} FROM sentences WHERE pid IN ({','.join('?' * len(chunk))}) ORDER BY {order}"
             try:
-                rows = self.db.execute(query, chunk).fetchall()
-            except sqlite3.OperationalError:  # an index written before sentence vectors existed
-                return {}
-            for pid, start, end, blob in rows:
-                found.setdefault(pid, []).append((start, end, np.frombuffer(blob, dtype=np.float16).astype(np.float32)))
+                rows.extend(self.db.execute(query, chunk).fetchall())
+            except sqlite3.OperationalError:
+                return None
+        return rows
+
+    def sentences(self, pids: Iterable[int]) -> dict[int, list[tuple[int, int, np.ndarray]]]:
+        """Stored sentence vectors by pid: [(start, end, float32 vector)] in text order."""
+        found: dict[int, list[tuple[int, int, np.ndarray]]] = {}
+        for pid, start, end, blob in self._sentence_rows("pid, start, end, vector", "pid, start", pids) or []:
+            found.setdefault(pid, []).append((start, end, np.frombuffer(blob, dtype=np.float16).astype(np.float32)))
         return found
 
     def best_sentence_scores(self, pids: Iterable[int], vector: np.ndarray) -> dict[int, float]:
@@ -288,27 +293,14 @@ class Catalog:
         One matrix product over every sentence of the pids: the per-search cost of ``sentences`` without a Python
         object per sentence.
         """
-        wanted = [int(p) for p in pids]
-        owners: list[int] = []
-        blobs: list[bytes] = []
-        for first in range(0, len(wanted), 900):
-            chunk = wanted[first:first + 900]
-            query = f"SELECT pid, vector FROM sentences WHERE pid IN ({','.join('?' * len(chunk))}) ORDER BY pid"
-            try:
-                rows = self.db.execute(query, chunk).fetchall()
-            except sqlite3.OperationalError:  # an index written before sentence vectors existed
-                return {}
-            for pid, blob in rows:
-                owners.append(pid)
-                blobs.append(blob)
-        if not blobs:
+        rows = self._sentence_rows("pid, vector", "pid", pids)
+        if not rows:
             return {}
-        matrix = np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(len(blobs), -1).astype(np.float32)
-        scores = matrix @ vector.astype(np.float32)
-        pids_sorted = np.asarray(owners, dtype=np.int64)
-        starts = np.flatnonzero(np.r_[True, pids_sorted[1:] != pids_sorted[:-1]])
-        best = np.maximum.reduceat(scores, starts)
-        return dict(zip(pids_sorted[starts].tolist(), best.tolist(), strict=True))
+        owners = np.fromiter((pid for pid, _ in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float16).reshape(len(rows), -1)
+        scores = matrix.astype(np.float32) @ vector.astype(np.float32)
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        return dict(zip(owners[starts].tolist(), np.maximum.reduceat(scores, starts).tolist(), strict=True))
 
     def set_dense(self, pids: Iterable[int], kind: int) -> None:
         self.db.executemany("UPDATE passages SET dense = ? WHERE pid = ?", [(kind, int(p)) for p in pids])
