@@ -317,3 +317,42 @@ def test_best_sentence_scores_equal_the_best_of_each_clauses_stored_sentences(se
             assert best[pid] == pytest.approx(max(float(v @ vector) for _, _, v in sentences), abs=1e-5)
     finally:
         catalog.close()
+
+
+def test_concurrent_reads_through_small_caches_return_the_right_clauses(seed_index, monkeypatch):
+    """The service reads from many threads: clauses and documents come through shared LRU caches that evict while
+    other threads read. Every thread gets the clause of the row it asked for, and no read fails."""
+    import threading
+
+    import qa.index.collection as collection
+
+    monkeypatch.setattr(collection, "CLAUSE_CACHE", 8)
+    monkeypatch.setattr(collection, "DOCUMENT_CACHE", 2)
+    index = Index.open(seed_index)
+    rows = np.arange(len(index.passages))
+    stored = index.catalog.clauses([int(p) for p in index.rows.pids[rows]])
+    expected = {int(r): stored[int(index.rows.pids[r])].text for r in rows}
+    doc_ids = list(index.documents)
+    errors: list[BaseException] = []
+    wrong: list[int] = []
+
+    def reader(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(300):
+                batch = rng.sample(range(len(rows)), 12)
+                for row, clause in zip(batch, index.clause_rows(batch), strict=True):
+                    if clause.text != expected[row]:
+                        wrong.append(row)
+                doc_id = rng.choice(doc_ids)
+                assert index.documents[doc_id].meta.doc_id == doc_id
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=reader, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, repr(errors[:3])
+    assert not wrong

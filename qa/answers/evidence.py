@@ -68,10 +68,11 @@ class EvidenceVectors:
             pid = pid_of.get(hit.passage_id)
             rows = {start: vector for start, _, vector in stored.get(pid, [])} if pid is not None else {}
             for start, end in sentence_spans(hit.text):
+                cached = self._cache.get((pid or -1, start))  # one look-up: another request may evict it
                 if start in rows and pid is not None and end <= len(hit.text):
                     found[(hit.passage_id, start)] = rows[start]
-                elif (pid or -1, start) in self._cache:
-                    found[(hit.passage_id, start)] = self._cache[(pid or -1, start)]
+                elif cached is not None:
+                    found[(hit.passage_id, start)] = cached
                 else:
                     missing.append((hit.passage_id, start, hit.text[start:end]))
         if missing and self.searcher.embedder is not None:
@@ -82,5 +83,8 @@ class EvidenceVectors:
                 if key[0] != -1:
                     self._cache[key] = vector
             while len(self._cache) > CACHED_SENTENCES:
-                self._cache.popitem(last=False)
+                try:
+                    self._cache.popitem(last=False)
+                except KeyError:  # emptied by another request meanwhile
+                    break
         return found

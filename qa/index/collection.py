@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -81,6 +82,7 @@ class Index:
         self.damaged: list[str] = []
         self._loaded: dict[tuple[str, int], object] = {}
         self._clauses: OrderedDict[int, Clause] = OrderedDict()
+        self._clauses_lock = threading.Lock()  # the service searches from many threads at once
         self.passages = PassageList(self)
         self.documents = DocumentMap(self)
 
@@ -233,15 +235,18 @@ class Index:
     def clause_rows(self, rows: np.ndarray | list[int]) -> list[Clause]:
         """The clauses of live ``rows``, read from the catalog (cached)."""
         pids = [int(self.rows.pids[r]) for r in rows]
-        missing = [p for p in pids if p not in self._clauses]
+        with self._clauses_lock:
+            found = {p: self._clauses[p] for p in pids if p in self._clauses}
+        missing = [p for p in pids if p not in found]
         if missing and self.catalog is not None:
-            for pid, clause in self.catalog.clauses(missing).items():
-                self._clauses[pid] = clause
-        for pid in pids:
-            self._clauses.move_to_end(pid)
-        while len(self._clauses) > CLAUSE_CACHE:
-            self._clauses.popitem(last=False)
-        return [self._clauses[p] for p in pids]
+            found.update(self.catalog.clauses(missing))
+        with self._clauses_lock:  # another thread may have evicted what this one read: keep its own copies
+            for pid in pids:
+                self._clauses[pid] = found[pid]
+                self._clauses.move_to_end(pid)
+            while len(self._clauses) > CLAUSE_CACHE:
+                self._clauses.popitem(last=False)
+        return [found[p] for p in pids]
 
     def body_slice(self, doc_id: str, start: int, end: int) -> str:
         """``body[start:end]`` of a document, read from the catalog without loading the whole body."""
@@ -365,19 +370,22 @@ class DocumentMap(Mapping[str, Document]):
     def __init__(self, index: Index):
         self.index = index
         self._cache: OrderedDict[str, Document] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __getitem__(self, doc_id: str) -> Document:
-        document = self._cache.get(doc_id)
+        with self._lock:
+            document = self._cache.get(doc_id)
         if document is None:
             if doc_id not in self.index._doc_position() or self.index.catalog is None:
                 raise KeyError(doc_id)
             document = self.index.catalog.document(doc_id)
             if document is None:
                 raise KeyError(doc_id)
+        with self._lock:
             self._cache[doc_id] = document
+            self._cache.move_to_end(doc_id)
             while len(self._cache) > DOCUMENT_CACHE:
                 self._cache.popitem(last=False)
-        self._cache.move_to_end(doc_id)
         return document
 
     def __contains__(self, doc_id: object) -> bool:
