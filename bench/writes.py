@@ -50,12 +50,13 @@ DOC = """关于印发《{name}试点工作方案》的通知
 """
 
 
-def start(index: Path, token: str) -> tuple[subprocess.Popen, str]:
+def start(index: Path, token: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``qa serve`` over ``index`` on a free loopback port (embedding job off; ``env`` on top), once it answers."""
     sys.path.insert(0, str(ROOT))
     from tests.ui_support import free_port
 
     port = free_port()
-    env = {"HF_HUB_OFFLINE": "1", "QA_EMBED_JOB": "0", "QA_API_TOKEN": token}
+    env = {"HF_HUB_OFFLINE": "1", "QA_EMBED_JOB": "0", "QA_API_TOKEN": token, **(env or {})}
     process = subprocess.Popen([sys.executable, "-m", "qa.cli", "--index", str(index), "serve", "--port", str(port)],
                                cwd=ROOT, env={**__import__("os").environ, **env}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)

@@ -49,10 +49,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import torch
     import uvicorn
 
     from qa.api.app import create_app
+    from qa.config import settings
 
+    # requests run side by side, each question's encoding on one thread: not every request asking for every core
+    torch.set_num_threads(settings().query_threads)
     app = create_app(index_dir(args.index), model=args.model)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

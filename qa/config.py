@@ -44,6 +44,10 @@ class Settings(BaseSettings):
         fusion_method, dense_weight, fusion_depth: hybrid ranking (``QA_FUSION_METHOD``, ``QA_DENSE_WEIGHT``:
             None keeps the index's trained or the default weight, ``QA_FUSION_DEPTH``).
         answer_threshold: override of the answer model's answerability threshold (``QA_ANSWER_THRESHOLD``).
+        traced_queries: the service encodes questions through a traced forward pass, side by side
+            (``QA_TRACED_QUERIES``; ``qa.embed.traced``).
+        query_threads: torch threads of the service's process (``QA_QUERY_THREADS``): one each, concurrent
+            questions share the cores instead of each asking for all of them.
         llm_base_url, llm_model, llm_api_key, llm_timeout, llm_min_containment, llm_keep_unsupported: the
             optional generative answerer (``QA_LLM_*``).
         backend, milvus_uri, milvus_collection: where vectors and postings live (``QA_BACKEND``: local or milvus).
@@ -67,6 +71,8 @@ class Settings(BaseSettings):
     dense_weight: float | None = Field(default=None, ge=0, le=1)
     fusion_depth: int = Field(default=200, ge=10)
     answer_threshold: float | None = Field(default=None, ge=0, le=1)
+    traced_queries: bool = True
+    query_threads: int = Field(default=1, ge=1)
     llm_base_url: str | None = None
     llm_model: str = "default"
     llm_api_key: str | None = None

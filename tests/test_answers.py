@@ -295,6 +295,18 @@ def test_a_line_that_only_names_a_body_is_never_quoted(client):
     assert all(s["text"].strip() not in {"如皋市科技局", "如皋市科技创新委员会"} for s in answer["sentences"])
 
 
+def test_a_tasks_responsibility_note_is_quoted_only_when_asked_who_carries_it_out(client):
+    """"(责任单位:…)" after a task names who carries it out: quoted after the task when the question asks that,
+    never as the answer to what the task is."""
+    notes = [s for s in client.post("/ask", json={"question": "如皋建设龙游河科创走廊由哪些部门负责?"}).json()["sentences"]]
+    asked = [i for i, s in enumerate(notes) if s["text"].startswith("(责任单位")]
+    assert asked and asked[0] > 0 and notes[asked[0]]["citation"] == notes[asked[0] - 1]["citation"]
+    for question in ("如皋打造龙游河科创走廊要做什么?", "What does Rugao plan for its international science cooperation?",
+                     "如皋怎样推动科技人才集聚?"):
+        answer = client.post("/ask", json={"question": question}).json()
+        assert answer["answerable"] and not any(s["text"].startswith("(责任单位") for s in answer["sentences"])
+
+
 # -- unit tests -----------------------------------------------------------------------------------
 def test_sentence_spans_are_offsets_of_sentences():
     text = "（一）主要目标。到2025年，科技型中小企业超1500家；高企达到300家！\n1.推进创新\n二、"

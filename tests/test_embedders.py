@@ -210,3 +210,25 @@ def test_long_texts_are_encoded_in_smaller_batches_in_their_own_order(tiny_bert,
     assert sizes[0][1] == max(longest for _, longest in sizes)  # longest first
     alone = np.vstack([encode([t], prompt=embedder.passage_prompt, normalize_embeddings=True) for t in texts])
     np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_a_model_the_trace_cannot_reproduce_keeps_its_eager_query_path(tiny_bert, tmp_path):
+    """Mean pooling is traced (and gives the model's vectors); a model that pools otherwise (its first token) is
+    not, and still encodes as before."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+
+    questions = ["如皋到2025年要培育多少家高新技术企业", "天使投资基金", "科技金融" * 30]
+    mean = SentenceTransformerEmbedder(str(tiny_bert))
+    expected = mean.encode_queries(questions)
+    assert mean.trace_queries()
+    np.testing.assert_allclose(mean.encode_queries(questions), expected, atol=1e-5)
+    loaded = SentenceTransformer(str(tiny_bert), device="cpu")
+    first_token = SentenceTransformer(modules=[loaded[0], Pooling(loaded.get_embedding_dimension(), "cls")],
+                                      device="cpu", prompts={"query": "query: "})
+    first_token.save(str(tmp_path / "cls"))
+    other = SentenceTransformerEmbedder(str(tmp_path / "cls"))
+    before = other.encode_queries(questions)
+    assert not other.trace_queries() and not other.info()["traced_queries"]
+    assert_unit_rows(other.encode_queries(questions), 3, other.dim)
+    np.testing.assert_allclose(other.encode_queries(questions), before, atol=1e-6)

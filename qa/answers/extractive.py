@@ -25,13 +25,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.answers.candidates import (
+    ASKS_RESPONSIBILITY,
+    ORGANISATION,
+    RESPONSIBILITY,
+    Candidate,
+    coverage,
+    figure_near,
+    not_an_answer,
+    overlaps,
+    with_responsibility,
+)
 from qa.answers.citations import CitedAnswer, refusal
 from qa.answers.evidence import EvidenceVectors
 from qa.answers.metadata import printed_lines, unprinted, validity_lines
 from qa.answers.model import PART_FEATURES, AnswerModel
 from qa.answers.question import Question, QuestionAnalyzer
 from qa.answers.scope import Scope, ScopeChecker
-from qa.answers.text import containment, figure_positions, has_figure, normalise, sentence_spans
+from qa.answers.text import has_figure, normalise, sentence_spans
 from qa.config import settings
 from qa.retrieval.searcher import Searcher
 from qa.schemas import Answer, AnswerPart, Filters, Hit
@@ -39,13 +50,6 @@ from qa.schemas import Answer, AnswerPart, Filters, Hit
 MAX_SENTENCES = 3
 MAX_DOCUMENTS = 6
 CLOSE_RATIO = 0.5  # further sentences of a part must be at least half as likely as its best
-FIGURE_BEFORE, FIGURE_AFTER = 12, 20  # how near a question word a figure must be, in characters
-_DOC_NUMBER_ONLY = re.compile(r"^[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号$")
-_LEAD_IN = re.compile(r"[:：]\s*$")
-# the wrapping notice's title (关于印发《…》的通知): a heading (its forwarding line says which meeting approved it)
-_NOTICE = re.compile(r"^关于(?:印发|转发|下发|公布)[\s\S]{2,80}的(?:通知|决定|意见)$")
-_ORGANISATION = re.compile(r"^[\u4e00-\u9fff]{2,22}(?:局|委员会|委|办公室|人民政府|政府|厅|管委会|管理委员会)$")
-_DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 # a question over several places: "A和B分别…", "比较A与B", "A、B各自…" (the places side by side: Scope.joined)
 _SIDE_CUE = re.compile(r"分别|各自|比较|对比|相比|哪个|哪里更|\bcompare|\bboth\b|\brespectively\b", re.I)
 
@@ -62,30 +66,6 @@ def part_features(question: Question, candidates: list[Candidate]) -> dict[str, 
             "best_lex": max(c.features["lex"] for c in candidates), "unknown": question.unknown,
             "english": 1.0 if question.english else 0.0,
             "figure_absent": best.features["figure_absent"]}
-
-
-@dataclass
-class Candidate:
-    """One sentence of a retrieved clause and how likely it holds the answer.
-
-    Args:
-        hit: the clause.
-        rank: the clause's retrieval rank (0 = best).
-        start, end: the sentence's offsets in ``hit.text``.
-        features: the model's inputs.
-        probability: the model's output.
-    """
-
-    hit: Hit
-    rank: int
-    start: int
-    end: int
-    features: dict[str, float]
-    probability: float = 0.0
-
-    @property
-    def text(self) -> str:
-        return self.hit.text[self.start:self.end]
 
 
 @dataclass
@@ -248,13 +228,14 @@ class ExtractiveAnswerer:
         sentence_vectors = self.vectors.sentence_vectors([h for _, h in ranked]) if query_vector is not None else {}
         clause_sims = self.vectors.clause_similarities([h for _, h in ranked], query_vector)
         found: list[Candidate] = []
+        asks_responsibility = bool(ASKS_RESPONSIBILITY.search(question.text))
         for rank, hit in ranked:
             region = normalise(hit.region or "")
-            context = _coverage(question, normalise(" ".join(hit.heading_path) + " " + hit.text), region)
+            context = coverage(question, normalise(" ".join(hit.heading_path) + " " + hit.text), region)
             for start, end in sentence_spans(hit.text):
                 sentence = hit.text[start:end]
                 asked_number = question.doc_number and bool(hit.doc_number) and hit.doc_number in sentence
-                if (_not_an_answer(sentence, hit) or self._organisation_line(sentence)) and not asked_number:
+                if (not_an_answer(sentence, hit) or self._organisation_line(sentence)) and not asked_number:
                     # a bare 文号 answers "文号是多少"
                     continue
                 covered = normalise(sentence)
@@ -264,7 +245,7 @@ class ExtractiveAnswerer:
                 features = {
                     "sem": float(vector @ query_vector) if vector is not None else clause_sims.get(hit.passage_id, 0.0),
                     "clause_sem": clause_sims.get(hit.passage_id, 0.0),
-                    "lex": _coverage(question, covered, region),
+                    "lex": coverage(question, covered, region),
                     "ctx": context,
                     "figure_near": 0.0, "figure_absent": 0.0,
                     "rank": 1.0 / (1 + rank),
@@ -272,10 +253,12 @@ class ExtractiveAnswerer:
                     "english": 1.0 if question.english else 0.0,
                 }
                 if question.figure is not None:  # the kind of figure asked for, next to the question's words
-                    near = _figure_near(question, sentence) or (question.english and has_figure(sentence))
+                    near = figure_near(question, sentence) or (question.english and has_figure(sentence))
                     features["figure_near"] = 1.0 if near else 0.0
                     features["figure_absent"] = 0.0 if near else 1.0
-                found.append(Candidate(hit=hit, rank=rank, start=start, end=end, features=features))
+                # evidence that the clause is the one asked about, but not quoted unless asked who carries it out
+                quotable = asks_responsibility or not RESPONSIBILITY.match(sentence.strip())
+                found.append(Candidate(hit=hit, rank=rank, start=start, end=end, features=features, quotable=quotable))
         if found:  # how each sentence compares with the part's best, whatever the question's own level
             top_sem = max(c.features["sem"] for c in found)
             top_lex = max(c.features["lex"] for c in found)
@@ -289,7 +272,7 @@ class ExtractiveAnswerer:
     def _organisation_line(self, sentence: str) -> bool:
         """A line that only names a body (如皋市科技局, 南通市科技创新委员会办公室): a letterhead, not an answer."""
         stripped = sentence.strip()
-        if len(stripped) > 24 or not _ORGANISATION.match(stripped):
+        if len(stripped) > 24 or not ORGANISATION.match(stripped):
             return False
         spans = self.scope.gazetteer.find_spans(stripped)
         return bool(spans) and spans[0][1] == 0
@@ -303,7 +286,10 @@ class ExtractiveAnswerer:
         unanswerable."""
         if not candidates or self.answerable(question, candidates) < self.model.threshold:
             return []
-        strong = [c for c in candidates if c.probability >= CLOSE_RATIO * candidates[0].probability]
+        strong = [c for c in candidates if c.probability >= CLOSE_RATIO * candidates[0].probability and c.quotable] \
+            or [c for c in candidates if c.quotable][:1]
+        if not strong:
+            return []
         if question.several and not question.regions:
             by_doc: dict[str, Candidate] = {}
             for candidate in strong:  # precedent wording: the best sentence of each document
@@ -314,50 +300,11 @@ class ExtractiveAnswerer:
         for candidate in strong[1:]:
             if len(chosen) == MAX_SENTENCES or candidate.probability < CLOSE_RATIO * best.probability:
                 break
-            if not any(_overlaps(candidate, c) for c in chosen):
+            if not any(overlaps(candidate, c) for c in chosen):
                 chosen.append(candidate)
+        if ASKS_RESPONSIBILITY.search(question.text):  # who carries it out: the chosen task's own note says
+            return with_responsibility(chosen, candidates, MAX_SENTENCES)
         return chosen
-
-
-def _coverage(question: Question, text: str, region: str) -> float:
-    if not question.weight:
-        return 0.0
-    covered = sum(weight for term, weight in question.terms.items() if term in text or (region and term in region))
-    return covered / question.weight
-
-
-def _not_an_answer(sentence: str, hit: Hit) -> bool:
-    """Headings, a document's bare 文号, its issuer or date line, the wrapping notice's title, and lead-ins to a list
-    are never answers."""
-    stripped = sentence.strip()
-    if _DOC_NUMBER_ONLY.match(stripped) or _LEAD_IN.search(stripped) or _DATE_ONLY.match(stripped) \
-            or _NOTICE.search(stripped):
-        return True
-    if hit.issuer and stripped == hit.issuer.strip():
-        return True
-    headings = [hit.heading or ""] + list(hit.heading_path)
-    return any(stripped and (stripped == h or stripped in h) for h in headings if h)
-
-
-def _figure_near(question: Question, sentence: str) -> bool:
-    """Whether a figure of the kind asked for sits within a few characters of a question word."""
-    figures = figure_positions(sentence, question.figure or "any")
-    if not figures:
-        return False
-    normal = normalise(sentence)
-    for term in question.terms:
-        start = normal.find(term)
-        while start >= 0:
-            end = start + len(term)
-            if any(start - FIGURE_BEFORE <= p <= end + FIGURE_AFTER for p in figures):
-                return True
-            start = normal.find(term, start + 1)
-    return False
-
-
-def _overlaps(a: Candidate, b: Candidate) -> bool:
-    """The same words twice: one sentence inside the other, or most of its bigrams shared."""
-    return a.text in b.text or b.text in a.text or containment(a.text, b.text) >= 0.8
 
 
 def _without_places(text: str, places: list[str]) -> str:

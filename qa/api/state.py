@@ -18,6 +18,7 @@ from qa.answers.similar import SimilarFinder
 from qa.config import settings
 from qa.embed.base import Embedder
 from qa.embed.batching import QueryBatcher
+from qa.embed.transformer import SentenceTransformerEmbedder
 from qa.feedback.memory import load_memory
 from qa.feedback.query_model import active_fusion, active_version, memory_version, with_active_tower
 from qa.index.catalog import DATABASE, FORMAT_VERSION
@@ -48,6 +49,7 @@ class ServiceSettings:
     poll_seconds: float = 2.0
     embed_job: bool = True
     merge_idle_seconds: float = 10.0
+    traced_queries: bool = True
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
@@ -55,7 +57,7 @@ class ServiceSettings:
         config = settings()
         return cls(api_token=(config.api_token or "").strip() or None, max_upload_mb=config.max_upload_mb,
                    llm=LLMConfig.from_env(), poll_seconds=config.poll_seconds, embed_job=config.embed_job,
-                   merge_idle_seconds=config.merge_idle_seconds)
+                   merge_idle_seconds=config.merge_idle_seconds, traced_queries=config.traced_queries)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -131,9 +133,17 @@ class ServiceState:
             self.embedder, self.embedder_error = load_configured(model)
         else:
             self.embedder_error = None
+        self._concurrent_queries(settings)
         self._tuned: tuple[int | None, Embedder | None] = (None, None)
         self._batched: dict[int, QueryBatcher] = {}
         self.snapshot: Snapshot = load_snapshot(index, self._usable_embedder(index), settings)
+
+    def _concurrent_queries(self, settings: ServiceSettings) -> None:
+        """Questions of concurrent requests encode side by side through a traced forward pass (no queue for the
+        interpreter lock; ``qa serve`` gives torch one thread per caller). Without a trace they are batched
+        (``_usable_embedder``)."""
+        if settings.traced_queries and isinstance(self.embedder, SentenceTransformerEmbedder):
+            log.info("questions encoded through a traced forward pass: %s", self.embedder.trace_queries())
 
     def _usable_embedder(self, index: Index) -> Embedder | None:
         """The service's embedder if the index's vectors are its (an index without vectors is lexical), with the
@@ -149,6 +159,8 @@ class ServiceState:
                 self._tuned = (version, with_active_tower(index, self.embedder))
             chosen = self._tuned[1]
         assert chosen is not None
+        if isinstance(self.embedder, SentenceTransformerEmbedder) and self.embedder.traced is not None:
+            return chosen
         # concurrent searches share model calls; one batcher per model, so old and new snapshots batch together
         if id(chosen) not in self._batched:
             self._batched = {id(chosen): QueryBatcher(chosen)}

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from qa.embed.base import Embedder, EmbedderLoadError, folder_fingerprint, normalize
+from qa.embed.traced import TracedQueries
 from qa.memory import release_freed_memory
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,17 @@ class SentenceTransformerEmbedder(Embedder):
             dim = int(self.model.encode(["维度"], convert_to_numpy=True).shape[-1])
         self.dim = int(dim)
         self.fingerprint = self._fingerprint()
+        self.traced: TracedQueries | None = None
+
+    def trace_queries(self) -> bool:
+        """Encode queries through a traced forward pass from now on (``qa.embed.traced``: concurrent questions
+        encode side by side instead of queueing for the interpreter lock). False, and nothing changes, when the
+        model cannot be traced exactly or runs on a GPU."""
+        if self.device != "cpu":
+            return False
+        if self.traced is None:
+            self.traced = TracedQueries.trace(self.model, self.query_prompt)
+        return self.traced is not None
 
     @staticmethod
     def _load(name: str, device: str) -> tuple[Any, Path | None]:
@@ -150,6 +162,9 @@ class SentenceTransformerEmbedder(Embedder):
         prompt = self.query_prompt if query else self.passage_prompt
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for rows in self._batches([prompt + t for t in texts]):
+            if query and self.traced is not None:
+                out[rows] = self.traced.encode([prompt + texts[i] for i in rows])
+                continue
             out[rows] = self.model.encode([texts[i] for i in rows], prompt=prompt or None, batch_size=len(rows),
                                           convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
             release_freed_memory()
@@ -177,7 +192,8 @@ class SentenceTransformerEmbedder(Embedder):
 
     def info(self) -> dict[str, Any]:
         info = super().info()
-        info.update(query_prompt=self.query_prompt, passage_prompt=self.passage_prompt, device=self.device)
+        info.update(query_prompt=self.query_prompt, passage_prompt=self.passage_prompt, device=self.device,
+                    traced_queries=self.traced is not None)
         built = self.folder / "qa_bundled.json" if self.folder is not None else None
         if built is not None and built.exists():
             record = json.loads(built.read_text(encoding="utf-8"))

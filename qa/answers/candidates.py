@@ -1,0 +1,104 @@
+"""Candidate sentences of an answer: what one is, which may be quoted, and how one matches the question.
+
+Headings, a document's bare 文号, its issuer or date line, the wrapping notice's title, letterheads and lead-ins
+to a list are never answers; a task's responsibility note ("(责任单位:…)") is evidence that its clause is the one
+asked about, quoted only when the question asks who carries the task out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.answers.question import Question
+from qa.answers.text import containment, figure_positions, normalise
+from qa.schemas import Hit
+
+FIGURE_BEFORE, FIGURE_AFTER = 12, 20  # how near a question word a figure must be, in characters
+_DOC_NUMBER_ONLY = re.compile(r"^[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号$")
+_LEAD_IN = re.compile(r"[:：]\s*$")
+# the wrapping notice's title (关于印发《…》的通知): a heading (its forwarding line says which meeting approved it)
+_NOTICE = re.compile(r"^关于(?:印发|转发|下发|公布)[\s\S]{2,80}的(?:通知|决定|意见)$")
+ORGANISATION = re.compile(r"^[\u4e00-\u9fff]{2,22}(?:局|委员会|委|办公室|人民政府|政府|厅|管委会|管理委员会)$")
+# a task's responsibility note, "(责任单位:科创办、发改委…)": it names who carries the task out, not what it is
+RESPONSIBILITY = re.compile(r"^[（(]\s*(?:责任|牵头|配合|主办|协办)(?:单位|部门)\s*[:：]")
+ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|哪些部门|哪个部门|什么部门|谁负责|由谁|负责部门"
+                                  r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)
+_DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+
+
+@dataclass
+class Candidate:
+    """One sentence of a retrieved clause and how likely it holds the answer.
+
+    Args:
+        hit: the clause.
+        rank: the clause's retrieval rank (0 = best).
+        start, end: the sentence's offsets in ``hit.text``.
+        features: the model's inputs.
+        quotable: whether it may be quoted (a task's responsibility note is evidence, not an answer).
+        probability: the model's output.
+    """
+
+    hit: Hit
+    rank: int
+    start: int
+    end: int
+    features: dict[str, float]
+    probability: float = 0.0
+    quotable: bool = True
+
+    @property
+    def text(self) -> str:
+        return self.hit.text[self.start:self.end]
+
+
+def with_responsibility(chosen: list[Candidate], candidates: list[Candidate], limit: int) -> list[Candidate]:
+    """``chosen`` with the responsibility note of the first chosen task that has one, right after it."""
+    for position, answer in enumerate(chosen):
+        note = next((c for c in candidates if c.hit.passage_id == answer.hit.passage_id and c.start >= answer.end
+                     and RESPONSIBILITY.match(c.text.strip())), None)
+        if note is not None and note not in chosen:
+            return (chosen[:position + 1] + [note] + chosen[position + 1:])[:limit]
+    return chosen
+
+
+def coverage(question: Question, text: str, region: str) -> float:
+    if not question.weight:
+        return 0.0
+    covered = sum(weight for term, weight in question.terms.items() if term in text or (region and term in region))
+    return covered / question.weight
+
+
+def not_an_answer(sentence: str, hit: Hit) -> bool:
+    """Headings, a document's bare 文号, its issuer or date line, the wrapping notice's title, and lead-ins to a list
+    are never answers."""
+    stripped = sentence.strip()
+    if _DOC_NUMBER_ONLY.match(stripped) or _LEAD_IN.search(stripped) or _DATE_ONLY.match(stripped) \
+            or _NOTICE.search(stripped):
+        return True
+    if hit.issuer and stripped == hit.issuer.strip():
+        return True
+    headings = [hit.heading or ""] + list(hit.heading_path)
+    return any(stripped and (stripped == h or stripped in h) for h in headings if h)
+
+
+def figure_near(question: Question, sentence: str) -> bool:
+    """Whether a figure of the kind asked for sits within a few characters of a question word."""
+    figures = figure_positions(sentence, question.figure or "any")
+    if not figures:
+        return False
+    normal = normalise(sentence)
+    for term in question.terms:
+        start = normal.find(term)
+        while start >= 0:
+            end = start + len(term)
+            if any(start - FIGURE_BEFORE <= p <= end + FIGURE_AFTER for p in figures):
+                return True
+            start = normal.find(term, start + 1)
+    return False
+
+
+def overlaps(a: Candidate, b: Candidate) -> bool:
+    """The same words twice: one sentence inside the other, or most of its bigrams shared."""
+    return a.text in b.text or b.text in a.text or containment(a.text, b.text) >= 0.8
