@@ -298,13 +298,29 @@ def test_a_line_that_only_names_a_body_is_never_quoted(client):
 def test_a_tasks_responsibility_note_is_quoted_only_when_asked_who_carries_it_out(client):
     """"(责任单位:…)" after a task names who carries it out: quoted after the task when the question asks that,
     never as the answer to what the task is."""
+    note = re.compile(r"^[（(〔]责任单位")
     notes = [s for s in client.post("/ask", json={"question": "如皋建设龙游河科创走廊由哪些部门负责?"}).json()["sentences"]]
-    asked = [i for i, s in enumerate(notes) if s["text"].startswith("(责任单位")]
+    asked = [i for i, s in enumerate(notes) if note.match(s["text"])]
     assert asked and asked[0] > 0 and notes[asked[0]]["citation"] == notes[asked[0] - 1]["citation"]
     for question in ("如皋打造龙游河科创走廊要做什么?", "What does Rugao plan for its international science cooperation?",
-                     "如皋怎样推动科技人才集聚?"):
+                     "如皋怎样推动科技人才集聚?", "各地文件一般怎么表述科技金融?"):
         answer = client.post("/ask", json={"question": question}).json()
-        assert answer["answerable"] and not any(s["text"].startswith("(责任单位") for s in answer["sentences"])
+        assert answer["answerable"] and not any(note.match(s["text"]) for s in answer["sentences"])
+
+
+def test_each_place_question_is_answered_per_place_from_its_own_documents(client):
+    """"各地…分别是多少" names no place: each place the evidence comes from is a part, answered from its own
+    documents under its name; a question about wording across places stays one answer, a quote per document."""
+    answer = client.post("/ask", json={"question": "各地对万人发明专利拥有量的目标分别是多少?"}).json()
+    parts = {p["name"]: p for p in answer["parts"]}
+    assert len(parts) >= 3 and all(p["answered"] for p in parts.values())
+    documents = {c["n"]: c for c in answer["citations"]}
+    for part in parts.values():
+        regions = {documents[answer["sentences"][i]["citation"]]["region"] for i in part["sentences"]}
+        assert regions == {part["name"]}
+    assert any("55件" in answer["sentences"][i]["text"] for i in parts["太仓市"]["sentences"])
+    wording = client.post("/ask", json={"question": "各地文件一般怎么表述鼓励创新、宽容失败?"}).json()
+    assert not wording.get("parts")
 
 
 # -- unit tests -----------------------------------------------------------------------------------

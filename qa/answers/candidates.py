@@ -21,7 +21,7 @@ _LEAD_IN = re.compile(r"[:：]\s*$")
 _NOTICE = re.compile(r"^关于(?:印发|转发|下发|公布)[\s\S]{2,80}的(?:通知|决定|意见)$")
 ORGANISATION = re.compile(r"^[\u4e00-\u9fff]{2,22}(?:局|委员会|委|办公室|人民政府|政府|厅|管委会|管理委员会)$")
 # a task's responsibility note, "(责任单位:科创办、发改委…)": it names who carries the task out, not what it is
-RESPONSIBILITY = re.compile(r"^[（(]\s*(?:责任|牵头|配合|主办|协办)(?:单位|部门)\s*[:：]")
+RESPONSIBILITY = re.compile(r"^[（(〔\[［【]\s*(?:责任|牵头|配合|主办|协办)(?:单位|部门)\s*[:：]")
 ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|哪些部门|哪个部门|什么部门|谁负责|由谁|负责部门"
                                   r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")

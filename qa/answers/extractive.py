@@ -51,6 +51,10 @@ MAX_SENTENCES = 3
 MAX_DOCUMENTS = 6
 CLOSE_RATIO = 0.5  # further sentences of a part must be at least half as likely as its best
 # a question over several places: "A和B分别…", "比较A与B", "A、B各自…" (the places side by side: Scope.joined)
+# every place the collection covers, none named: "各地…分别", "each city's target"
+_EVERY_PLACE = re.compile(r"各地|各个地方|每个地方|各市县|各县市|各县区|各城市|\beach (?:place|city|county|region|locality)"
+                          r"|\bevery (?:place|city|county)|\ball (?:the )?(?:places|cities|counties)|\bdifferent (?:places|cities)",
+                          re.I)
 _SIDE_CUE = re.compile(r"分别|各自|比较|对比|相比|哪个|哪里更|\bcompare|\bboth\b|\brespectively\b", re.I)
 
 
@@ -193,6 +197,10 @@ class ExtractiveAnswerer:
     def parts(self, question: Question, scope: Scope) -> list[Part]:
         """The sides of the question: one part, or one per named place for questions over several."""
         places = [canonical for _, canonical, _ in scope.places]
+        if not places and _EVERY_PLACE.search(question.text) and (question.figure or _SIDE_CUE.search(question.text)):
+            regions = self._evidence_regions(question)  # "各地…分别是多少": each place the evidence comes from
+            if len(regions) >= 2:
+                return [Part(name=region, regions=[region]) for region in regions]
         several_places = len(dict.fromkeys(places)) >= 2 and (scope.joined or bool(_SIDE_CUE.search(question.text)))
         if not several_places:
             regions = self._regions_of(scope.covered_places) if scope.covered_places else None
@@ -209,6 +217,11 @@ class ExtractiveAnswerer:
             else:
                 parts.append(Part(name=canonical, missing=_missing_place(canonical, question.english)))
         return parts
+
+    def _evidence_regions(self, question: Question) -> list[str]:
+        """The places of the clauses that best answer ``question``, most relevant first (at most ``MAX_DOCUMENTS``)."""
+        hits = self.searcher.search(question.text, k=15, mode="hybrid")
+        return list(dict.fromkeys(hit.region for hit in hits if hit.region))[:MAX_DOCUMENTS]
 
     def retrieve(self, question: Question, part: Part, filters: Filters | None) -> list[tuple[int, Hit]]:
         """(rank, clause) pairs to draw a part's answer from."""
