@@ -221,6 +221,17 @@ def test_scope_checker_reads_places_laws_and_years(server):
     assert Gazetteer.shipped().find("浙江省山区26县")[0][1][0].name == "浙江省"
 
 
+def test_english_questions_ask_for_figures_as_chinese_ones_do(server):
+    """"目标", "规模" ask for a figure; so do "target", "size", "how large" (the figure a sentence must state)."""
+    from qa.answers.question import QuestionAnalyzer
+
+    analyzer = QuestionAnalyzer(server.state.snapshot.index)
+    for question in ("南通高新技术企业的目标", "基金群的规模", "Nantong's target for high-tech enterprises",
+                     "What is the size of the fund pool?", "How large is the fund?", "Rugao's goals for patents"):
+        assert analyzer.analyse(question).figure is not None, question
+    assert analyzer.analyse("What does Rugao plan for its corridor?").figure is None
+
+
 def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     index = server.state.snapshot.index
     checker = ScopeChecker(index.metas, mentioned=index.mentions)

@@ -22,7 +22,8 @@ SINGLE_CHAR_WEIGHT = 0.3
 UNKNOWN_WEIGHT = 0.3
 # A question that asks for a quantity, and one that asks for a share.
 _WANTS_FIGURE = re.compile(r"多少|(?<!哪)几[个家名项所年成倍]?|数量|量化|目标|指标|规模|金额|比例|比重|占比|百分|多大|多高|多长|"
-                           r"\bhow (?:many|much)\b|\bnumber of\b|\bamount\b|\bpercent(?:age)?\b|\bratio\b|\bshare\b",
+                           r"\bhow (?:many|much|big|large|high)\b|\bnumber of\b|\bamount\b|\bpercent(?:age)?\b|\bratio\b|"
+                           r"\bshare\b|\btargets?\b|\bgoals?\b|\bsize\b|\bscale\b|\bquotas?\b",
                            re.IGNORECASE)
 _WANTS_SHARE = re.compile(r"比例|比重|占比|百分|几成|[税利比费]率|率(?:是|为|有|达|要)|\bpercent(?:age)?\b|\bratio\b|"
                           r"\bshare of\b|\brate\b", re.IGNORECASE)
