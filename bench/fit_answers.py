@@ -37,7 +37,7 @@ def examples(answerer, questions: list[dict]) -> list[dict]:
     """Per part of every fit question the scope check lets through: its candidates' feature rows and labels."""
     parts = []
     for question in questions:
-        analysed = answerer.analyzer.analyse(question["query"])
+        analysed = answerer.analyse(question["query"])
         scope = answerer.scope.check(question["query"])
         if answerer._scope_reason(scope, analysed):
             continue

@@ -230,6 +230,11 @@ def test_english_questions_ask_for_figures_as_chinese_ones_do(server):
                      "What is the size of the fund pool?", "How large is the fund?", "Rugao's goals for patents"):
         assert analyzer.analyse(question).figure is not None, question
     assert analyzer.analyse("What does Rugao plan for its corridor?").figure is None
+    # an English question's words are matched in the Chinese sentences through the collection's terms for them
+    answerer = server.state.snapshot.answerer
+    terms = answerer.analyse("Nantong's target for high-tech enterprises").terms
+    assert any(re.search(r"[\u4e00-\u9fff]", term) for term in terms)
+    assert not any(re.search(r"[\u4e00-\u9fff]", term) for term in analyzer.analyse("high-tech enterprises").terms)
 
 
 def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):

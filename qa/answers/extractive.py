@@ -118,7 +118,7 @@ class ExtractiveAnswerer:
             a cited answer (per part, for questions over several places), or a refusal with its reason and
             the nearest clauses.
         """
-        analysed = self.analyzer.analyse(question)
+        analysed = self.analyse(question)
         scope = self.scope.check(question)
         nearest = self.searcher.search(question, k=k, mode="hybrid", filters=filters)
         reason = self._scope_reason(scope, analysed)
@@ -134,7 +134,7 @@ class ExtractiveAnswerer:
             if part.missing:
                 answer_parts.append(AnswerPart(name=part.name, answered=False, reason=part.missing))
                 continue
-            asked = self.analyzer.analyse(part.question) if part.question else analysed
+            asked = self.analyse(part.question) if part.question else analysed
             vector = self.vectors.query_vector(part.question) if part.question else query_vector
             ranked = self.retrieve(asked, part, filters)
             validity = validity_lines(asked, ranked, self.searcher, filters)
@@ -167,6 +167,16 @@ class ExtractiveAnswerer:
         if notes:
             result.note = " ".join(notes)
         return result
+
+    def analyse(self, text: str) -> Question:
+        """The question's words and cues; an English question's words also as the collection's Chinese terms the
+        model finds for them (``high-tech enterprises`` → 高新技术企业), so sentences can be matched by wording."""
+        question = self.analyzer.analyse(text)
+        bridge, embedder = self.searcher.bridge, self.searcher.embedder
+        if question.english and bridge is not None and embedder is not None:
+            chinese = self.analyzer.analyse(" ".join(bridge.translate(text, embedder)))
+            question.terms = {**question.terms, **chinese.terms}
+        return question
 
     def _scope_reason(self, scope: Scope, question: Question) -> str | None:
         if not scope.outside:
