@@ -10,7 +10,7 @@ Two ``qa serve`` processes over the same index (read only, embedding job off):
 For ``--rounds`` rounds, in alternating order: 8 clients (``http.client``, one thread each) search for
 ``--seconds`` against one server, then the other; then one client, 40 questions each. Every question is sent once
 per server (STARD questions, none repeated within 256 of each other, so none comes from the service's cache of
-question vectors). Prints throughput and p50/p95/p99 per configuration, and errors.
+question vectors). Prints throughput and p50/p95/p99 per configuration, errors, and each service's RSS at the end.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/concurrency.py --index /tmp/lawidx [--rounds 3] [--seconds 10]
 """
@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from common import SHARED, percentile
+from ingest_time import rss_mb
 from writes import start
 
 CONFIGS = {"shipped": {"QA_TRACED_QUERIES": "1", "QA_QUERY_THREADS": "1"},
@@ -95,6 +96,7 @@ def main() -> None:
                 connection = http.client.HTTPConnection(host, int(port), timeout=120)
                 alone[name] += [search(connection, next(sequences[name])) for _ in range(40)]
                 connection.close()
+        rss = {name: rss_mb(process.pid) for name, (process, _) in servers.items()}
     finally:
         for process, _ in servers.values():
             process.terminate()
@@ -106,7 +108,8 @@ def main() -> None:
         print(f"{name}: 8 concurrent hybrid clients, {seconds:.0f}s over {args.rounds} rounds: {len(ok) / seconds:.1f} "
               f"searches/s, {len(concurrent[name]) - len(ok)} errors, p50 {percentile(ok, 50):.0f} ms, "
               f"p95 {percentile(ok, 95):.0f} ms, p99 {percentile(ok, 99):.0f} ms (target <= 150); one client: "
-              f"p50 {statistics.median(single):.0f} ms, {len(alone[name]) - len(single)} errors")
+              f"p50 {statistics.median(single):.0f} ms, {len(alone[name]) - len(single)} errors; service RSS after the "
+              f"run {rss[name]:.0f} MB")
 
 
 if __name__ == "__main__":

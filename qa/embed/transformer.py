@@ -107,6 +107,7 @@ class SentenceTransformerEmbedder(Embedder):
             return False
         if self.traced is None:
             self.traced = TracedQueries.trace(self.model, self.query_prompt)
+            release_freed_memory()  # tracing and its checks leave about 120 MB of freed heap
         return self.traced is not None
 
     @staticmethod
@@ -164,9 +165,10 @@ class SentenceTransformerEmbedder(Embedder):
         for rows in self._batches([prompt + t for t in texts]):
             if query and self.traced is not None:
                 out[rows] = self.traced.encode([prompt + texts[i] for i in rows])
-                continue
-            out[rows] = self.model.encode([texts[i] for i in rows], prompt=prompt or None, batch_size=len(rows),
-                                          convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+            else:
+                out[rows] = self.model.encode([texts[i] for i in rows], prompt=prompt or None,
+                                              batch_size=len(rows), convert_to_numpy=True,
+                                              normalize_embeddings=True, show_progress_bar=False)
             release_freed_memory()
         return normalize(out, self.dim)
 
