@@ -36,6 +36,7 @@ class TracedQueries:
     def __init__(self, model: Any, module: Any):
         self.model = model
         self.module = module
+        self._tokenizing = threading.Lock()  # one tokenizer object serves every request thread
 
     @classmethod
     def trace(cls, model: Any, prompt: str = "") -> TracedQueries | None:
@@ -87,7 +88,8 @@ class TracedQueries:
         """Unit vectors of ``texts`` (already prompted), as ``model.encode`` gives them."""
         import torch
 
-        features = _tokenize(self.model, texts)
+        with self._tokenizing:
+            features = _tokenize(self.model, texts)
         with torch.inference_mode():
             vectors = self.module(features["input_ids"], features["attention_mask"])
         return vectors.float().numpy()
