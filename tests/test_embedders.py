@@ -232,3 +232,28 @@ def test_a_model_the_trace_cannot_reproduce_keeps_its_eager_query_path(tiny_bert
     assert not other.trace_queries() and not other.info()["traced_queries"]
     assert_unit_rows(other.encode_queries(questions), 3, other.dim)
     np.testing.assert_allclose(other.encode_queries(questions), before, atol=1e-6)
+
+
+def test_the_term_bridge_translates_a_question_once_for_all_its_searches(tiny_bert):
+    """An English question is translated by every search an answer makes (and twice within a hybrid one): the
+    bridge keeps the last texts' terms instead of asking the model again."""
+    from qa.retrieval.bridge import TermBridge
+
+    model = SentenceTransformerEmbedder(str(tiny_bert))
+    terms = ["高新技术企业", "孵化器", "研发投入", "科技金融"]
+    bridge = TermBridge(terms, model.encode_queries(terms))
+    calls: list[int] = []
+
+    class Counting:
+        fingerprint = model.fingerprint
+
+        def encode_queries(self, texts):
+            calls.append(len(texts))
+            return model.encode_queries(texts)
+
+    counting = Counting()
+    first = bridge.translate("high-tech enterprises and incubators", counting, min_similarity=-1.0)
+    again = bridge.translate("high-tech enterprises and incubators", counting, min_similarity=-1.0)
+    assert first == again and first and len(calls) == 1
+    bridge.translate("research spending", counting, min_similarity=-1.0)
+    assert len(calls) == 2

@@ -10,6 +10,7 @@ is written by hand: the vocabulary is the index's, the translation is the model'
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -20,6 +21,7 @@ import numpy as np
 log = logging.getLogger("qa.bridge")
 FILE = "bridge-{fingerprint}.npz"
 MAX_TERMS = 60_000
+TRANSLATIONS_KEPT = 256  # one question is translated by every search an answer makes (and twice within each)
 MIN_SIMILARITY = 0.88  # chosen on the English questions of the fit half (bench/README.md)
 PER_PHRASE = 2
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -57,6 +59,7 @@ class TermBridge:
     def __init__(self, terms: list[str], vectors: np.ndarray):
         self.terms = terms
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._translated = functools.lru_cache(maxsize=TRANSLATIONS_KEPT)(self._translate)  # per bridge, thread-safe
 
     @classmethod
     def refresh(cls, index, embedder) -> TermBridge | None:
@@ -97,18 +100,22 @@ class TermBridge:
         return cls(data["terms"].tolist(), data["vectors"].astype(np.float32))
 
     def translate(self, text: str, embedder, min_similarity: float = MIN_SIMILARITY) -> list[str]:
-        """Collection terms for the words and two-word phrases of an English ``text`` (nearest by the model)."""
+        """Collection terms for the words and two-word phrases of an English ``text`` (nearest by the model); the
+        last few texts' terms are kept."""
+        return list(self._translated(text, embedder, min_similarity))
+
+    def _translate(self, text: str, embedder, min_similarity: float) -> tuple[str, ...]:
         words = [w.lower() for w in _WORD.findall(text)]
         content = [w for w in words if w not in STOP and len(w) > 1]
         phrases = list(dict.fromkeys(content + [f"{a} {b}" for a, b in zip(content, content[1:], strict=False)]))
         if not phrases or not len(self.terms):
-            return []
+            return ()
         similarity = embedder.encode_queries(phrases) @ self.vectors.T
         found: list[str] = []
         for row in similarity:
             best = np.argsort(-row)[:PER_PHRASE]
             found.extend(self.terms[i] for i in best if row[i] >= min_similarity)
-        return list(dict.fromkeys(found))
+        return tuple(dict.fromkeys(found))
 
 
 def _segments(index) -> list[int]:
