@@ -237,6 +237,34 @@ def test_english_questions_ask_for_figures_as_chinese_ones_do(server):
     assert not any(re.search(r"[\u4e00-\u9fff]", term) for term in analyzer.analyse("high-tech enterprises").terms)
 
 
+def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question(server):
+    """Who issued a document is asked with the act of issuing (哪个部门印发); 哪个部门负责实施 asks who carries a task
+    out. 哪一年印发 asks the date; 排第几 asks a place in a ranking, an ordinal the sentence must state."""
+    from qa.answers.question import QuestionAnalyzer
+    from qa.answers.text import figure_positions
+
+    analyzer = QuestionAnalyzer(server.state.snapshot.index)
+    assert analyzer.analyse("通科委办〔2022〕9号是哪个部门印发的?").issuer
+    assert analyzer.analyse("Which department issued the Nantong plan?").issuer
+    for question in ("涟水的行动计划由哪个部门负责组织实施?", "Which departments are responsible for talent?"):
+        assert not analyzer.analyse(question).issuer, question
+    for question in ("如皋市的方案是哪一年印发的?", "南通方案的发布时间", "When did Taicang publish its plan?"):
+        assert analyzer.analyse(question).date, question
+    ranked = analyzer.analyse("如皋高新区现在在全省排第几?")
+    assert ranked.figure == "rank" and "第几" not in ranked.terms and ranked.unknown == 0.0
+    assert figure_positions("位居全省第20位、苏中苏北省级高新区第一", "rank") and \
+        figure_positions("排名进入全国前40位", "rank") and not figure_positions("新增上市企业20家", "rank")
+
+
+def test_issue_date_and_ranking_questions_are_answered_with_them(client):
+    dated = client.post("/ask", json={"question": "如皋市的方案是哪一年印发的?"}).json()
+    assert dated["answerable"] and re.search(r"20\d\d年\d{1,2}月\d{1,2}日", dated["sentences"][0]["text"])
+    who = client.post("/ask", json={"question": "涟水的行动计划由哪个部门负责组织实施?"}).json()
+    assert who["answerable"] and "部门" in who["sentences"][0]["text"]  # a task's departments, not the letterhead
+    ranked = client.post("/ask", json={"question": "如皋在全国科技创新百强县(市)里排第几位?"}).json()
+    assert ranked["answerable"] and "第12位" in ranked["sentences"][0]["text"]
+
+
 def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     index = server.state.snapshot.index
     checker = ScopeChecker(index.metas, mentioned=index.mentions)

@@ -16,7 +16,7 @@ QUESTION_WORDS = frozenset(
     "具体 分别 各 各自 各有 有没有 没有 打算 准备 计划 要求 提 提过 提出 提了 写 写的 原文 表述 措辞 说法 地方 其他 其它 "
     "哪些地方 一般 文件 里 现有 主要 方面 目标 怎么 怎样 如何 哪个 哪几个 几个 哪两所 哪两家 哪 什么 方案 要 想 搞 做 "
     "定 定了 给 是 了 还 还要 除了 以后 之后 一笔 专门 至少 两大 吗 呢 看 还是 另外 本地 当地 让 跟 帮 用 把 哪几 哪两 "
-    "两所 两家 出来 安排 相关 有关 情况 这份 该 此 文字 what which how many much "
+    "两所 两家 出来 安排 相关 有关 情况 这份 该 此 文字 第几 现在 如今 目前 排 what which how many much "
     "does do did is are the a an of to in and or for on by with each year aim".split())
 SINGLE_CHAR_WEIGHT = 0.3
 UNKNOWN_WEIGHT = 0.3
@@ -29,12 +29,18 @@ _WANTS_SHARE = re.compile(r"比例|比重|占比|百分|几成|[税利比费]率
                           r"\bshare of\b|\brate\b", re.IGNORECASE)
 _WANTS_MONEY = re.compile(r"金额|多少钱|资金|经费|补贴|补助|奖励|奖补|贴息|贷款|租金|价格|工资|\bmoney\b|\bfunding\b|"
                           r"\blending\b|\bloans?\b|\bsubsid|\bgrant|\bwage|\bprice|\byuan\b", re.IGNORECASE)
+# a place in a ranking: 排第几, 名次, 前几位
+_WANTS_RANK = re.compile(r"第几|排名|名次|位次|排在|排第|前几[位名]|\brank(?:ed|ing|s)?\b|\bwhich place\b", re.IGNORECASE)
 _WANTS_DOC_NUMBER = re.compile(r"文号|字号|发文号|\bdocument number\b", re.IGNORECASE)
-_WANTS_ISSUER = re.compile(r"哪个(?:部门|单位|机关|机构)|哪家(?:单位|机构)|谁(?:印发|发布|制定|出台|发的)|发文(?:机关|单位)|"
-                           r"发布(?:机构|单位)|印发(?:单位|机关)|\bissued by\b|\bwho issued\b|"
-                           r"\bwhich (?:department|body|agency|office)\b", re.IGNORECASE)
-_WANTS_DATE = re.compile(r"成文日期|印发日期|发布日期|发文日期|哪一天|哪天|(?:什么时候|何时)(?:印发|发布|出台|成文|发的)|"
-                         r"\bwhen was\b.*\b(?:issued|published|signed)\b|\bdate of issue\b", re.IGNORECASE)
+# who issued it: a body asked about together with the act of issuing (哪个部门负责实施 asks who carries a task out)
+_ISSUING = r"(?:印发|发布|制定|出台|发的|发文|下发|颁布|签发)"
+_WANTS_ISSUER = re.compile(rf"(?:哪个|哪家|哪一个|什么)(?:部门|单位|机关|机构)(?:所|来)?{_ISSUING}|谁{_ISSUING}|"
+                           rf"{_ISSUING}(?:的)?(?:部门|单位|机关|机构)是|发文(?:机关|单位)|发布(?:机构|单位)|印发(?:单位|机关)|"
+                           r"\bissued by\b|\bwho (?:issued|published)\b|"
+                           r"\bwhich (?:department|body|agency|office)\b.*\b(?:issue|publish)", re.IGNORECASE)
+_WANTS_DATE = re.compile(rf"成文日期|印发日期|发布日期|发文日期|哪一天|哪天|(?:什么时候|什么时间|何时|哪年|哪一年|哪个月){_ISSUING}|"
+                         rf"{_ISSUING}(?:的)?(?:时间|日期|年份)|"
+                         r"\bwhen (?:was|were|did)\b.*\b(?:issued?|publish(?:ed)?|sign(?:ed)?)\b|\bdate of issue\b", re.IGNORECASE)
 _WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还在执行|还执行吗|是否(?:废止|失效|过期|到期)|(?:废止|失效|过期|到期)了(?:吗|没)|"
                              r"有没有(?:废止|失效|过期)|什么时候(?:到期|截止|失效)|有效期(?!内)|实施期(?!内)|"
                              r"\bstill (?:valid|in force|in effect)\b|\bexpired?\b|\brepealed\b|\bvalid until\b", re.IGNORECASE)
@@ -144,7 +150,9 @@ class QuestionAnalyzer:
         regions = sorted(found, key=found.get)
         several = bool(_SEVERAL.search(text)) or len(regions) >= 2
         figure = None
-        if _WANTS_SHARE.search(text):
+        if _WANTS_RANK.search(text):
+            figure = "rank"
+        elif _WANTS_SHARE.search(text):
             figure = "share"
         elif _WANTS_FIGURE.search(text):
             figure = "money" if _WANTS_MONEY.search(text) else "any"

@@ -18,6 +18,8 @@ _UNIT = r"(?:%|％|‰|个百分点|倍|亿元|万元|元|亿|万|千|百|家|�
 _FIGURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.]|\s*[年月日])|[" + _CN_DIGITS + r"]{1,6}" + _UNIT)
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|‰|个百分点)|百分之[" + _CN_DIGITS + r"点]+|[一二三四五六七八九]成(?=以上|左右|$|[，,。；])")
 _MONEY = re.compile(r"(?:\d+(?:\.\d+)?|[" + _CN_DIGITS + r"]+)\s*(?:亿|万|千|百)?(?:美)?元")
+_RANK = re.compile(r"第\s*(?:\d+|[" + _CN_DIGITS + r"]+)\s*(?:位|名)|前\s*(?:\d+|[" + _CN_DIGITS + r"]+)\s*(?:位|名|强)"
+                   r"|(?:\d+|[" + _CN_DIGITS + r"]+)\s*强")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|[" + _CN_DIGITS + r"]{2,}")
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 # A short quoted name (“四个面向”, “8050计划”, “科技新九条”) or an ordinal (第二十条): a number in it counts nothing.
@@ -35,12 +37,15 @@ def figure_positions(text: str, kind: str = "any") -> list[int]:
 
     Args:
         text: the text.
-        kind: ``any`` (a quantity, not a year), ``share`` (a percentage) or ``money`` (an amount in 元).
+        kind: ``any`` (a quantity, not a year), ``share`` (a percentage), ``money`` (an amount in 元) or ``rank``
+            (a place in a ranking: 第20位, 前25位, 百强).
 
     Returns:
         offsets into the normalised text.
     """
     normal = normalise(text)
+    if kind == "rank":  # an ordinal is the figure asked for here
+        return [m.start() for m in _RANK.finditer(normal)]
     named = [m.span() for m in _NAMED.finditer(normal)]
     pattern = _PERCENT if kind == "share" else _MONEY if kind == "money" else _FIGURE
     return [m.start() for m in pattern.finditer(normal)
