@@ -339,6 +339,15 @@ def test_a_line_that_only_names_a_body_is_never_quoted(client):
     assert all(s["text"].strip() not in {"如皋市科技局", "如皋市科技创新委员会"} for s in answer["sentences"])
 
 
+def test_a_notices_addressees_and_forwarding_line_answer_only_how_it_was_issued(client):
+    """The addressee line (各县(市、区)人民政府,…:) leads into the notice and is never quoted; the forwarding line
+    (现将《…》印发给你们) answers only how the document was issued or approved."""
+    for sentence in client.post("/ask", json={"question": "南通市科技局的地址在哪里?"}).json()["sentences"]:
+        assert "人民政府,市各直属园区管委会" not in sentence["text"] and "印发给你们" not in sentence["text"]
+    approved = client.post("/ask", json={"question": "如皋的三年行动方案是经什么会议讨论通过的?"}).json()
+    assert approved["answerable"] and "市委常委会" in approved["sentences"][0]["text"]
+
+
 def test_a_tasks_responsibility_note_is_quoted_only_when_asked_who_carries_it_out(client):
     """"(责任单位:…)" after a task names who carries it out: quoted after the task when the question asks that,
     never as the answer to what the task is."""

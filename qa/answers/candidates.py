@@ -16,12 +16,15 @@ from qa.schemas import Hit
 
 FIGURE_BEFORE, FIGURE_AFTER = 12, 20  # how near a question word a figure must be, in characters
 _DOC_NUMBER_ONLY = re.compile(r"^[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号$")
-_LEAD_IN = re.compile(r"[:：]\s*$")
+_LEAD_IN = re.compile(r"[\s\u3000]*[:：]")  # what follows a lead-in (its colon is left out of the sentence)
 # the wrapping notice's title (关于印发《…》的通知): a heading (its forwarding line says which meeting approved it)
 _NOTICE = re.compile(r"^关于(?:印发|转发|下发|公布)[\s\S]{2,80}的(?:通知|决定|意见)$")
 ORGANISATION = re.compile(r"^[\u4e00-\u9fff]{2,22}(?:局|委员会|委|办公室|人民政府|政府|厅|管委会|管理委员会)$")
 # a task's responsibility note, "(责任单位:科创办、发改委…)": it names who carries the task out, not what it is
 RESPONSIBILITY = re.compile(r"^[（(〔\[［【]\s*(?:责任|牵头|配合|主办|协办)(?:单位|部门)\s*[:：]")
+# the notice's forwarding line (现将《…》印发给你们，请认真贯彻落实): it answers only how the document was issued or approved
+FORWARDING = re.compile(r"(?:印发|转发|下发)给你们|请(?:结合实际)?认真(?:贯彻|组织|抓好)")
+ASKS_ISSUE = re.compile(r"通过|审议|会议|印发|下发|转发|发布|出台|\bapprov|\badopt|\bissu|\bmeeting", re.I)
 ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|哪些部门|哪个部门|什么部门|谁负责|由谁|负责部门"
                                   r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
@@ -70,11 +73,12 @@ def coverage(question: Question, text: str, region: str) -> float:
     return covered / question.weight
 
 
-def not_an_answer(sentence: str, hit: Hit) -> bool:
+def not_an_answer(sentence: str, hit: Hit, end: int) -> bool:
     """Headings, a document's bare 文号, its issuer or date line, the wrapping notice's title, and lead-ins to a list
-    are never answers."""
+    or to a notice's text (主要目标：, 各县(市、区)人民政府,…:) are never answers; ``end`` is where the sentence ends in
+    the clause."""
     stripped = sentence.strip()
-    if _DOC_NUMBER_ONLY.match(stripped) or _LEAD_IN.search(stripped) or _DATE_ONLY.match(stripped) \
+    if _DOC_NUMBER_ONLY.match(stripped) or _LEAD_IN.match(hit.text, end) or _DATE_ONLY.match(stripped) \
             or _NOTICE.search(stripped):
         return True
     if hit.issuer and stripped == hit.issuer.strip():

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answers.candidates import (
+    ASKS_ISSUE,
     ASKS_RESPONSIBILITY,
+    FORWARDING,
     ORGANISATION,
     RESPONSIBILITY,
     Candidate,
@@ -252,13 +254,15 @@ class ExtractiveAnswerer:
         clause_sims = self.vectors.clause_similarities([h for _, h in ranked], query_vector)
         found: list[Candidate] = []
         asks_responsibility = bool(ASKS_RESPONSIBILITY.search(question.text))
+        asks_issue = bool(ASKS_ISSUE.search(question.text))
         for rank, hit in ranked:
             region = normalise(hit.region or "")
             context = coverage(question, normalise(" ".join(hit.heading_path) + " " + hit.text), region)
             for start, end in sentence_spans(hit.text):
                 sentence = hit.text[start:end]
                 asked_number = question.doc_number and bool(hit.doc_number) and hit.doc_number in sentence
-                if (not_an_answer(sentence, hit) or self._organisation_line(sentence)) and not asked_number:
+                if (not_an_answer(sentence, hit, end) or self._organisation_line(sentence)
+                        or (FORWARDING.search(sentence) and not asks_issue)) and not asked_number:
                     # a bare 文号 answers "文号是多少"
                     continue
                 covered = normalise(sentence)
