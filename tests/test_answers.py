@@ -250,6 +250,10 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
         assert not analyzer.analyse(question).issuer, question
     for question in ("如皋市的方案是哪一年印发的?", "南通方案的发布时间", "When did Taicang publish its plan?"):
         assert analyzer.analyse(question).date, question
+    # how many documents word it (几份) and a document number (文号是多少) are not figures a sentence must state
+    for question in ("关于“揭榜挂帅”,现有几份方案是怎么写的?", "如皋方案依据的科技部文件文号是多少?"):
+        assert analyzer.analyse(question).figure is None, question
+    assert analyzer.analyse("如皋有多少家高新技术企业?").figure == "any"
     ranked = analyzer.analyse("如皋高新区现在在全省排第几?")
     assert ranked.figure == "rank" and "第几" not in ranked.terms and ranked.unknown == 0.0
     assert figure_positions("位居全省第20位、苏中苏北省级高新区第一", "rank") and \

@@ -21,7 +21,8 @@ QUESTION_WORDS = frozenset(
 SINGLE_CHAR_WEIGHT = 0.3
 UNKNOWN_WEIGHT = 0.3
 # A question that asks for a quantity, and one that asks for a share.
-_WANTS_FIGURE = re.compile(r"多少|(?<!哪)几[个家名项所年成倍]?|数量|量化|目标|指标|规模|金额|比例|比重|占比|百分|多大|多高|多长|"
+# 几份 / 几部 count documents, which no sentence states; "文号是多少" asks a document number (``doc_number``)
+_WANTS_FIGURE = re.compile(r"(?<!文号是)(?<!字号是)(?<!文号为)多少|(?<!哪)几(?![份部篇])[个家名项所年成倍]?|数量|量化|目标|指标|规模|金额|比例|比重|占比|百分|多大|多高|多长|"
                            r"\bhow (?:many|much|big|large|high)\b|\bnumber of\b|\bamount\b|\bpercent(?:age)?\b|\bratio\b|"
                            r"\bshare\b|\btargets?\b|\bgoals?\b|\bsize\b|\bscale\b|\bquotas?\b",
                            re.IGNORECASE)
