@@ -352,6 +352,14 @@ def test_a_notices_addressees_and_forwarding_line_answer_only_how_it_was_issued(
     assert approved["answerable"] and "市委常委会" in approved["sentences"][0]["text"]
 
 
+def test_a_line_restating_the_documents_title_answers_only_what_it_is_called(client):
+    headline = "太仓市人民政府发布科技创新三年行动计划"
+    built = client.post("/ask", json={"question": "太仓科技创新三年行动计划提出,到2020年要初步建成什么?"}).json()
+    assert built["answerable"] and not any(headline in s["text"] for s in built["sentences"])
+    titled = client.post("/ask", json={"question": "太仓这份行动计划的标题是什么?"}).json()
+    assert titled["answerable"] and headline in titled["sentences"][0]["text"]
+
+
 def test_a_tasks_responsibility_note_is_quoted_only_when_asked_who_carries_it_out(client):
     """"(责任单位:…)" after a task names who carries it out: quoted after the task when the question asks that,
     never as the answer to what the task is."""

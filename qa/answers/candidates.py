@@ -25,6 +25,9 @@ RESPONSIBILITY = re.compile(r"^[（(〔\[［【]\s*(?:责任|牵头|配合|主�
 # the notice's forwarding line (现将《…》印发给你们，请认真贯彻落实): it answers only how the document was issued or approved
 FORWARDING = re.compile(r"(?:印发|转发|下发)给你们|请(?:结合实际)?认真(?:贯彻|组织|抓好)")
 ASKS_ISSUE = re.compile(r"通过|审议|会议|印发|下发|转发|发布|出台|\bapprov|\badopt|\bissu|\bmeeting", re.I)
+# the document's own title restated (a web page's headline: 太仓市人民政府发布科技创新三年行动计划(2018—2020年))
+TITLE_LIKENESS = 0.6  # share of the line's character bigrams in the title
+ASKS_TITLE = re.compile(r"标题|名称|全称|题目|叫什么|\btitle\b|\bname\b|\bcalled\b", re.I)
 ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|哪些部门|哪个部门|什么部门|谁负责|由谁|负责部门"
                                   r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
@@ -85,6 +88,13 @@ def not_an_answer(sentence: str, hit: Hit, end: int) -> bool:
         return True
     headings = [hit.heading or ""] + list(hit.heading_path)
     return any(stripped and (stripped == h or stripped in h) for h in headings if h)
+
+
+def restates_title(sentence: str, hit: Hit) -> bool:
+    """The line is the document's title again (with its issuer or a verb around it), not something it says."""
+    title = (hit.doc_title or "").strip()
+    stripped = sentence.strip()
+    return bool(title) and len(stripped) <= len(title) + 12 and containment(stripped, title) >= TITLE_LIKENESS
 
 
 def figure_near(question: Question, sentence: str) -> bool:

@@ -28,6 +28,7 @@ import numpy as np
 from qa.answers.candidates import (
     ASKS_ISSUE,
     ASKS_RESPONSIBILITY,
+    ASKS_TITLE,
     FORWARDING,
     ORGANISATION,
     RESPONSIBILITY,
@@ -36,6 +37,7 @@ from qa.answers.candidates import (
     figure_near,
     not_an_answer,
     overlaps,
+    restates_title,
     with_responsibility,
 )
 from qa.answers.citations import CitedAnswer, refusal
@@ -255,6 +257,7 @@ class ExtractiveAnswerer:
         found: list[Candidate] = []
         asks_responsibility = bool(ASKS_RESPONSIBILITY.search(question.text))
         asks_issue = bool(ASKS_ISSUE.search(question.text))
+        asks_title = bool(ASKS_TITLE.search(question.text))
         for rank, hit in ranked:
             region = normalise(hit.region or "")
             context = coverage(question, normalise(" ".join(hit.heading_path) + " " + hit.text), region)
@@ -262,7 +265,8 @@ class ExtractiveAnswerer:
                 sentence = hit.text[start:end]
                 asked_number = question.doc_number and bool(hit.doc_number) and hit.doc_number in sentence
                 if (not_an_answer(sentence, hit, end) or self._organisation_line(sentence)
-                        or (FORWARDING.search(sentence) and not asks_issue)) and not asked_number:
+                        or (FORWARDING.search(sentence) and not asks_issue)
+                        or (restates_title(sentence, hit) and not asks_title)) and not asked_number:
                     # a bare 文号 answers "文号是多少"
                     continue
                 covered = normalise(sentence)
