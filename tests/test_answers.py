@@ -360,6 +360,15 @@ def test_a_line_restating_the_documents_title_answers_only_what_it_is_called(cli
     assert titled["answerable"] and headline in titled["sentences"][0]["text"]
 
 
+def test_a_formula_the_documents_name_but_never_spell_out_is_refused_with_the_reason(client):
+    """“四有”具体指哪四有: the documents name the formula but never list its members, so no sentence answers it; one
+    that lists them (品牌、平台、机制、队伍、改革、阵地“六位一体”) does."""
+    near_miss = client.post("/ask", json={"question": "南通每年要招引的“四有型”科创项目,“四有”具体指哪四有?"}).json()
+    assert not near_miss["answerable"] and "四有" in near_miss["refusal_reason"] and near_miss["nearest"]
+    spelled = client.post("/ask", json={"question": "如皋要构建的“六位一体”科普服务体系指哪六个方面?"}).json()
+    assert spelled["answerable"] and "品牌、平台、机制、队伍、改革、阵地" in spelled["sentences"][0]["text"]
+
+
 def test_a_tasks_responsibility_note_is_quoted_only_when_asked_who_carries_it_out(client):
     """"(责任单位:…)" after a task names who carries it out: quoted after the task when the question asks that,
     never as the answer to what the task is."""

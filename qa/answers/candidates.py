@@ -28,6 +28,9 @@ ASKS_ISSUE = re.compile(r"通过|审议|会议|印发|下发|转发|发布|出�
 # the document's own title restated (a web page's headline: 太仓市人民政府发布科技创新三年行动计划(2018—2020年))
 TITLE_LIKENESS = 0.6  # share of the line's character bigrams in the title
 ASKS_TITLE = re.compile(r"标题|名称|全称|题目|叫什么|\btitle\b|\bname\b|\bcalled\b", re.I)
+# a formula's members: a definition just after its name, or its members listed within a clause's reach of it
+_DEFINES = re.compile(r"即|包括|包含|是指|指的是|[:：(（]")
+FORMULA_MARKER_SPAN, FORMULA_WINDOW = 4, 40
 ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|哪些部门|哪个部门|什么部门|谁负责|由谁|负责部门"
                                   r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
@@ -95,6 +98,24 @@ def restates_title(sentence: str, hit: Hit) -> bool:
     title = (hit.doc_title or "").strip()
     stripped = sentence.strip()
     return bool(title) and len(stripped) <= len(title) + 12 and containment(stripped, title) >= TITLE_LIKENESS
+
+
+def leaves_formula_unexplained(question: Question, sentence: str) -> bool:
+    """The question asks what a formula's members are, and the sentence does not spell them out: it does not name the
+    formula, or names it only (“四有型”科创项目) without a definition right after the name (即, 包括, ：) or as many
+    members listed beside it (品牌、平台、机制、队伍、改革、阵地“六位一体”)."""
+    if not question.formulas:
+        return False
+    normal = normalise(sentence)
+    for name, members in question.formulas.items():
+        at = normal.find(name)
+        if at < 0:
+            continue
+        after = normal[at + len(name):at + len(name) + FORMULA_MARKER_SPAN]
+        beside = normal[max(0, at - FORMULA_WINDOW):at + len(name) + FORMULA_WINDOW]
+        if _DEFINES.search(after) or beside.count("、") >= members - 1:
+            return False
+    return True
 
 
 def figure_near(question: Question, sentence: str) -> bool:

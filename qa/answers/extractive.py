@@ -35,6 +35,7 @@ from qa.answers.candidates import (
     Candidate,
     coverage,
     figure_near,
+    leaves_formula_unexplained,
     not_an_answer,
     overlaps,
     restates_title,
@@ -149,6 +150,8 @@ class ExtractiveAnswerer:
             chosen = [Candidate(hit=hit, rank=rank, start=a, end=b, features={}, probability=1.0)
                       for rank, hit, a, b in printed] or \
                 ([] if lacking else self.choose(asked, self.candidates(asked, ranked, vector)))
+            if not chosen and not lacking:
+                lacking = _formula_unexplained(asked, ranked)
             first = len(cited.sentences)
             for candidate in chosen:
                 cited.add(candidate.text, candidate.hit, candidate.start, candidate.end)
@@ -266,7 +269,8 @@ class ExtractiveAnswerer:
                 asked_number = question.doc_number and bool(hit.doc_number) and hit.doc_number in sentence
                 if (not_an_answer(sentence, hit, end) or self._organisation_line(sentence)
                         or (FORWARDING.search(sentence) and not asks_issue)
-                        or (restates_title(sentence, hit) and not asks_title)) and not asked_number:
+                        or (restates_title(sentence, hit) and not asks_title)
+                        or leaves_formula_unexplained(question, sentence)) and not asked_number:
                     # a bare 文号 answers "文号是多少"
                     continue
                 covered = normalise(sentence)
@@ -355,6 +359,17 @@ def _province_reason(scope: Scope, question: Question) -> str | None:
     if question.english:
         return f"The collection holds no documents of {province} itself, only of places within it ({listed})."
     return f"文件库中没有{province}本级的文件，只有其下辖地区（{listed}）的文件。"
+
+
+def _formula_unexplained(question: Question, ranked: list[tuple[int, Hit]]) -> str | None:
+    """Why a question about a formula's members has no answer when the documents name the formula but never spell it
+    out (a near miss: the programme is there, what it stands for is not)."""
+    named = [name for name in question.formulas if any(name in normalise(hit.text) for _, hit in ranked)]
+    if not named:
+        return None
+    if question.english:
+        return f"The documents name “{named[0]}” but do not say what it consists of."
+    return f"文件中提到了“{named[0]}”，但没有写明其具体内容。"
 
 
 def _missing_place(place: str, english: bool) -> str:

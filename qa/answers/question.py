@@ -8,6 +8,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from qa.answers.text import normalise
 from qa.index.collection import Index
 from qa.index.lexical import Tokenizer
 
@@ -45,6 +46,12 @@ _WANTS_DATE = re.compile(rf"成文日期|印发日期|发布日期|发文日期|
 _WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还在执行|还执行吗|是否(?:废止|失效|过期|到期)|(?:废止|失效|过期|到期)了(?:吗|没)|"
                              r"有没有(?:废止|失效|过期)|什么时候(?:到期|截止|失效)|有效期(?!内)|实施期(?!内)|"
                              r"\bstill (?:valid|in force|in effect)\b|\bexpired?\b|\brepealed\b|\bvalid until\b", re.IGNORECASE)
+# A question about what a numbered formula stands for (“四有”具体指哪四有, “六位一体”指哪六个方面): its quoted name
+# holds a Chinese numeral, and the question asks for its members.
+_FORMULA = re.compile(r"[“\"「]([^”\"」]{0,6}[一二两三四五六七八九十][^”\"」]{0,6})[”\"」]")
+_ASKS_MEMBERS = re.compile(r"具体指|指哪|指的是|指什么|是指|包括哪|包含哪|有哪[些几]|是哪[些几]|哪几|具体内容|具体是什么|"
+                           r"\bstand for\b|\bconsists? of\b|\bwhat are the\b", re.IGNORECASE)
+_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # A question whose answer is one passage from each of several documents.
 _SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地方|其它地方|各地|别的地方|一般怎么|怎么(?:表述|措辞|写|说)|"
                       r"原文|如何表述|现有文件|哪些文件")
@@ -68,6 +75,7 @@ class Question:
         regions: regions named in the question, as the index spells them (``南通市``).
         several: the answer quotes several documents (分别, 其他地方怎么表述…).
         english: the question is written in English.
+        formulas: numbered formulas whose members the question asks for (“四有” → 4), with how many there are.
         unknown: share of the question's content words (by IDF, two characters or more) the collection never
             uses — a question about things no document mentions.
     """
@@ -83,6 +91,7 @@ class Question:
     several: bool = False
     english: bool = False
     unknown: float = 0.0
+    formulas: dict[str, int] = field(default_factory=dict)
 
     @property
     def weight(self) -> float:
@@ -161,7 +170,19 @@ class QuestionAnalyzer:
                         issuer=bool(_WANTS_ISSUER.search(text)), date=bool(_WANTS_DATE.search(text)),
                         validity=bool(_WANTS_VALIDITY.search(text)),
                         regions=regions, several=several, english=english,
-                        unknown=unknown / total if total else 0.0)
+                        unknown=unknown / total if total else 0.0, formulas=_formulas(text))
+
+
+def _formulas(text: str) -> dict[str, int]:
+    """Quoted numbered formulas whose members ``text`` asks for, each with the least number of members its largest
+    numeral implies (四有 → 4, 六位一体 → 6, 两站三中心 → 3); 2 when its numerals do not count (一区多园)."""
+    if not _ASKS_MEMBERS.search(text):
+        return {}
+    found = {}
+    for name in _FORMULA.findall(text):
+        counted = max(_NUMERALS[c] for c in name if c in _NUMERALS)
+        found[normalise(name)] = counted if counted >= 2 and "多" not in name else 2
+    return found
 
 
 def _short_region(region: str) -> str:
