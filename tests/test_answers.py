@@ -141,6 +141,16 @@ def test_near_miss_year_and_law_are_refused(client):
     assert figure["answerable"] is False  # the clause names 贷款贴息 but states no ratio
 
 
+def test_a_rate_the_asked_places_documents_do_not_state_is_refused_with_the_reason(client):
+    """A near miss: 涟水's documents state other percentages but no 研发机构建有率 (only 太仓's do)."""
+    near_miss = client.post("/ask", json={"question": "涟水到2025年规上工业企业研发机构建有率要达到多少?"}).json()
+    assert not near_miss["answerable"] and "建有率" in near_miss["refusal_reason"]
+    stated = client.post("/ask", json={"question": "太仓到2020年规上工业企业研发机构建有率要达到多少?"}).json()
+    assert stated["answerable"] and "建有率" in stated["sentences"][0]["text"] and "45%" in stated["sentences"][0]["text"]
+    traditional = client.post("/ask", json={"question": "南通到2024年科技進步貢獻率要達到多少?"}).json()
+    assert traditional["answerable"] and "68.5%" in traditional["sentences"][0]["text"]
+
+
 def test_two_city_question_cites_both_cities(client):
     answer = client.post("/ask", json={"question": "如皋和太仓对万人发明专利拥有量分别定了什么目标?"}).json()
     assert answer["answerable"] and [p["name"] for p in answer["parts"]] == ["如皋市", "太仓市"]

@@ -124,7 +124,7 @@ def figure_near(question: Question, sentence: str) -> bool:
     if not figures:
         return False
     normal = normalise(sentence)
-    for term in question.terms:
+    for term in question.rates or question.terms:  # a rate asked by name is that rate, not another's percentage
         start = normal.find(term)
         while start >= 0:
             end = start + len(term)

@@ -151,7 +151,7 @@ class ExtractiveAnswerer:
                       for rank, hit, a, b in printed] or \
                 ([] if lacking else self.choose(asked, self.candidates(asked, ranked, vector)))
             if not chosen and not lacking:
-                lacking = _formula_unexplained(asked, ranked)
+                lacking = _formula_unexplained(asked, ranked) or _rate_unstated(asked, ranked, part.regions)
             first = len(cited.sentences)
             for candidate in chosen:
                 cited.add(candidate.text, candidate.hit, candidate.start, candidate.end)
@@ -370,6 +370,18 @@ def _formula_unexplained(question: Question, ranked: list[tuple[int, Hit]]) -> s
     if question.english:
         return f"The documents name “{named[0]}” but do not say what it consists of."
     return f"文件中提到了“{named[0]}”，但没有写明其具体内容。"
+
+
+def _rate_unstated(question: Question, ranked: list[tuple[int, Hit]], regions: list[str] | None) -> str | None:
+    """Why a question about a rate by name (研发机构建有率) has no answer when no retrieved clause states that rate
+    (a near miss: the place is right, the indicator is not in its documents)."""
+    unstated = [rate for rate in question.rates if not any(rate in normalise(hit.text) for _, hit in ranked)]
+    if not unstated:
+        return None
+    where = "、".join(regions or [])
+    if question.english:
+        return f"The documents{' of ' + where if where else ''} do not state a {unstated[0]}."
+    return f"文件库中{where + '的' if where else ''}文件没有提到“{unstated[0]}”。"
 
 
 def _missing_place(place: str, english: bool) -> str:

@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from qa.answers.text import normalise
+from qa.documents.chinese import normalise as simplified
 from qa.index.collection import Index
 from qa.index.lexical import Tokenizer
 
@@ -51,6 +51,8 @@ _WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还
 _FORMULA = re.compile(r"[“\"「]([^”\"」]{0,6}[一二两三四五六七八九十][^”\"」]{0,6})[”\"」]")
 _ASKS_MEMBERS = re.compile(r"具体指|指哪|指的是|指什么|是指|包括哪|包含哪|有哪[些几]|是哪[些几]|哪几|具体内容|具体是什么|"
                            r"\bstand for\b|\bconsists? of\b|\bwhat are the\b", re.IGNORECASE)
+# a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
+_RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # A question whose answer is one passage from each of several documents.
 _SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地方|其它地方|各地|别的地方|一般怎么|怎么(?:表述|措辞|写|说)|"
@@ -75,6 +77,7 @@ class Question:
         regions: regions named in the question, as the index spells them (``南通市``).
         several: the answer quotes several documents (分别, 其他地方怎么表述…).
         english: the question is written in English.
+        rates: the rates the question asks for by name (建有率): another indicator's percentage is not theirs.
         formulas: numbered formulas whose members the question asks for (“四有” → 4), with how many there are.
         unknown: share of the question's content words (by IDF, two characters or more) the collection never
             uses — a question about things no document mentions.
@@ -92,6 +95,7 @@ class Question:
     english: bool = False
     unknown: float = 0.0
     formulas: dict[str, int] = field(default_factory=dict)
+    rates: list[str] = field(default_factory=list)
 
     @property
     def weight(self) -> float:
@@ -170,7 +174,8 @@ class QuestionAnalyzer:
                         issuer=bool(_WANTS_ISSUER.search(text)), date=bool(_WANTS_DATE.search(text)),
                         validity=bool(_WANTS_VALIDITY.search(text)),
                         regions=regions, several=several, english=english,
-                        unknown=unknown / total if total else 0.0, formulas=_formulas(text))
+                        unknown=unknown / total if total else 0.0, formulas=_formulas(simplified(text)),
+                        rates=list(dict.fromkeys(_RATE.findall(simplified(text)))))
 
 
 def _formulas(text: str) -> dict[str, int]:
@@ -181,7 +186,7 @@ def _formulas(text: str) -> dict[str, int]:
     found = {}
     for name in _FORMULA.findall(text):
         counted = max(_NUMERALS[c] for c in name if c in _NUMERALS)
-        found[normalise(name)] = counted if counted >= 2 and "多" not in name else 2
+        found[name] = counted if counted >= 2 and "多" not in name else 2
     return found
 
 
