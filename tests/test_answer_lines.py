@@ -1,5 +1,6 @@
 """Lines that are never (or only sometimes) an answer: headings, a bare 文号, letterhead and addressee lines, the
-notice's forwarding line, a restated title, a formula named but not spelled out, a task's responsibility note."""
+notice's forwarding line, a restated title, a formula named but not spelled out, a task's responsibility note, and a
+sentence naming no money support when a subsidy is asked about."""
 
 from __future__ import annotations
 
@@ -85,3 +86,14 @@ def test_a_tasks_responsibility_note_is_quoted_only_when_asked_who_carries_it_ou
                      "如皋怎样推动科技人才集聚?", "各地文件一般怎么表述科技金融?"):
         answer = client.post("/ask", json={"question": question}).json()
         assert answer["answerable"] and not any(note.match(s["text"]) for s in answer["sentences"])
+
+
+def test_a_question_about_a_subsidy_is_answered_only_by_a_sentence_naming_money_support(client):
+    """太仓's plan speaks of 新能源汽车 but of no subsidy for buying one: a near miss, refused; where a subsidy or
+    reward is named (购房补贴, 给予奖励, 贷款贴息), that sentence answers."""
+    refused = client.post("/ask", json={"question": "太仓对新能源汽车购置有什么补贴?"}).json()
+    assert not refused["answerable"] and refused["nearest"]
+    for question, named in (("南通对研发投入增幅较大的规上企业有什么奖励?", "给予奖励"), ("南通对人才有没有购房补贴?", "购房补贴"),
+                            ("太仓对科技型企业有贷款贴息吗?", "贷款贴息")):
+        answer = client.post("/ask", json={"question": question}).json()
+        assert answer["answerable"] and named in answer["sentences"][0]["text"], question

@@ -31,6 +31,8 @@ ASKS_TITLE = re.compile(r"标题|名称|全称|题目|叫什么|\btitle\b|\bname
 # a formula's members: a definition just after its name, or its members listed within a clause's reach of it
 _DEFINES = re.compile(r"即|包括|包含|是指|指的是|[:：(（]")
 FORMULA_MARKER_SPAN, FORMULA_WINDOW = 4, 40
+# money support (a question asking about it by name: ``Question.support``)
+_SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|补偿|奖金|减免|扶持资金|专项资金|引导资金|\d\s*(?:万|亿)?元")
 ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|哪些部门|哪个部门|什么部门|谁负责|由谁|负责部门"
                                   r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
@@ -116,6 +118,12 @@ def leaves_formula_unexplained(question: Question, sentence: str) -> bool:
         if _DEFINES.search(after) or beside.count("、") >= members - 1:
             return False
     return True
+
+
+def names_no_support(question: Question, sentence: str) -> bool:
+    """The question asks about a subsidy or reward and the sentence names no money support at all (a subsidy,
+    reward, interest subsidy, special fund or an amount in 元)."""
+    return question.support and not _SUPPORT.search(sentence)
 
 
 def figure_near(question: Question, sentence: str) -> bool:

@@ -36,6 +36,7 @@ from qa.answers.candidates import (
     coverage,
     figure_near,
     leaves_formula_unexplained,
+    names_no_support,
     not_an_answer,
     overlaps,
     restates_title,
@@ -270,7 +271,8 @@ class ExtractiveAnswerer:
                 if (not_an_answer(sentence, hit, end) or self._organisation_line(sentence)
                         or (FORWARDING.search(sentence) and not asks_issue)
                         or (restates_title(sentence, hit) and not asks_title)
-                        or leaves_formula_unexplained(question, sentence)) and not asked_number:
+                        or leaves_formula_unexplained(question, sentence)
+                        or names_no_support(question, sentence)) and not asked_number:
                     # a bare 文号 answers "文号是多少"
                     continue
                 covered = normalise(sentence)

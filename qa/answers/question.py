@@ -53,6 +53,8 @@ _ASKS_MEMBERS = re.compile(r"具体指|指哪|指的是|指什么|是指|包括�
                            r"\bstand for\b|\bconsists? of\b|\bwhat are the\b", re.IGNORECASE)
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率")
+# a kind of money support asked by name (有什么补贴, 奖励多少, subsidies)
+_ASKS_SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|\bsubsid|\bgrants?\b|\brewards?\b", re.IGNORECASE)
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # A question whose answer is one passage from each of several documents.
 _SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地方|其它地方|各地|别的地方|一般怎么|怎么(?:表述|措辞|写|说)|"
@@ -77,6 +79,7 @@ class Question:
         regions: regions named in the question, as the index spells them (``南通市``).
         several: the answer quotes several documents (分别, 其他地方怎么表述…).
         english: the question is written in English.
+        support: it asks about a subsidy or reward by name; a sentence naming no money support does not answer.
         rates: the rates the question asks for by name (建有率): another indicator's percentage is not theirs.
         formulas: numbered formulas whose members the question asks for (“四有” → 4), with how many there are.
         unknown: share of the question's content words (by IDF, two characters or more) the collection never
@@ -96,6 +99,7 @@ class Question:
     unknown: float = 0.0
     formulas: dict[str, int] = field(default_factory=dict)
     rates: list[str] = field(default_factory=list)
+    support: bool = False
 
     @property
     def weight(self) -> float:
@@ -175,7 +179,8 @@ class QuestionAnalyzer:
                         validity=bool(_WANTS_VALIDITY.search(text)),
                         regions=regions, several=several, english=english,
                         unknown=unknown / total if total else 0.0, formulas=_formulas(simplified(text)),
-                        rates=list(dict.fromkeys(_RATE.findall(simplified(text)))))
+                        rates=list(dict.fromkeys(_RATE.findall(simplified(text)))),
+                        support=bool(_ASKS_SUPPORT.search(simplified(text))))
 
 
 def _formulas(text: str) -> dict[str, int]:
