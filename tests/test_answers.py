@@ -151,6 +151,13 @@ def test_a_rate_the_asked_places_documents_do_not_state_is_refused_with_the_reas
     assert traditional["answerable"] and "68.5%" in traditional["sentences"][0]["text"]
 
 
+def test_a_count_whose_measure_word_no_figure_carries_is_refused(client):
+    """涟水的人才公寓有多少套?: 涟水's documents count projects (个) and people, never flats (套)."""
+    assert not client.post("/ask", json={"question": "涟水的人才公寓有多少套?"}).json()["answerable"]
+    counted = client.post("/ask", json={"question": "南通到2024年要新增多少家上市的科创企业?"}).json()
+    assert counted["answerable"] and "20家" in counted["sentences"][0]["text"]
+
+
 def test_two_city_question_cites_both_cities(client):
     answer = client.post("/ask", json={"question": "如皋和太仓对万人发明专利拥有量分别定了什么目标?"}).json()
     assert answer["answerable"] and [p["name"] for p in answer["parts"]] == ["如皋市", "太仓市"]
@@ -245,6 +252,10 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     for question in ("关于“揭榜挂帅”,现有几份方案是怎么写的?", "如皋方案依据的科技部文件文号是多少?"):
         assert analyzer.analyse(question).figure is None, question
     assert analyzer.analyse("如皋有多少家高新技术企业?").figure == "any"
+    # a count asked with its measure word is answered by a figure carrying it (or one counting the same things)
+    assert set("家个") <= set(analyzer.analyse("如皋有多少家高新技术企业?").units)
+    assert analyzer.analyse("涟水的人才公寓有多少套?").units == "套"
+    assert analyzer.analyse("如皋组建的科创投集团下面设了哪几个业务板块?").units == ""
     ranked = analyzer.analyse("如皋高新区现在在全省排第几?")
     assert ranked.figure == "rank" and "第几" not in ranked.terms and ranked.unknown == 0.0
     assert figure_positions("位居全省第20位、苏中苏北省级高新区第一", "rank") and \

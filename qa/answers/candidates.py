@@ -33,6 +33,8 @@ _DEFINES = re.compile(r"即|包括|包含|是指|指的是|[:：(（]")
 FORMULA_MARKER_SPAN, FORMULA_WINDOW = 4, 40
 # money support (a question asking about it by name: ``Question.support``)
 _SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|补偿|奖金|减免|扶持资金|专项资金|引导资金|\d\s*(?:万|亿)?元")
+_COUNTED = re.compile(r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*"
+                      r"([家个名人项所件条座套台次篇亩吨户元位场批])")
 ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|哪些部门|哪个部门|什么部门|谁负责|由谁|负责部门"
                                   r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
@@ -128,10 +130,11 @@ def names_no_support(question: Question, sentence: str) -> bool:
 
 def figure_near(question: Question, sentence: str) -> bool:
     """Whether a figure of the kind asked for sits within a few characters of a question word."""
-    figures = figure_positions(sentence, question.figure or "any")
+    normal = normalise(sentence)
+    figures = [p for p in figure_positions(sentence, question.figure or "any")
+               if not question.units or _unit_at(normal, p) in question.units]
     if not figures:
         return False
-    normal = normalise(sentence)
     for term in question.rates or question.terms:  # a rate asked by name is that rate, not another's percentage
         start = normal.find(term)
         while start >= 0:
@@ -140,6 +143,12 @@ def figure_near(question: Question, sentence: str) -> bool:
                 return True
             start = normal.find(term, start + 1)
     return False
+
+
+def _unit_at(normal: str, position: int) -> str:
+    """The measure word of the figure at ``position`` (15家, 1000万元, 50余个), or "" when it has none."""
+    match = _COUNTED.match(normal, position)
+    return match.group(1) if match else ""
 
 
 def overlaps(a: Candidate, b: Candidate) -> bool:

@@ -55,6 +55,11 @@ _ASKS_MEMBERS = re.compile(r"具体指|指哪|指的是|指什么|是指|包括�
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率")
 # a kind of money support asked by name (有什么补贴, 奖励多少, subsidies)
 _ASKS_SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|\bsubsid|\bgrants?\b|\brewards?\b", re.IGNORECASE)
+# a count asked with its measure word (多少套, 几家, 多少亿元): the figure that answers it carries that word or one
+# that counts the same things (家 ~ 个 ~ 所; 名 ~ 人 ~ 位; 项 ~ 个 ~ 件); 多少个 counts anything
+_ASKED_UNIT = re.compile(r"(?<!哪)(?:多少|几)(?:万|亿)?([家个名人项所件条座套台次篇亩吨户元位场批])")
+_SAME_UNITS = {"个": "个家项所座件名人条套台批", "家": "家个所", "所": "所个家", "名": "名人位", "人": "人名位",
+               "位": "位名人", "项": "项个件", "件": "件项个", "套": "套", "台": "台套", "次": "次场", "场": "场次"}
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # A question whose answer is one passage from each of several documents.
 _SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地方|其它地方|各地|别的地方|一般怎么|怎么(?:表述|措辞|写|说)|"
@@ -79,6 +84,7 @@ class Question:
         regions: regions named in the question, as the index spells them (``南通市``).
         several: the answer quotes several documents (分别, 其他地方怎么表述…).
         english: the question is written in English.
+        units: measure words a figure answering its count may carry (多少套 → 套个); empty when none is asked.
         support: it asks about a subsidy or reward by name; a sentence naming no money support does not answer.
         rates: the rates the question asks for by name (建有率): another indicator's percentage is not theirs.
         formulas: numbered formulas whose members the question asks for (“四有” → 4), with how many there are.
@@ -100,6 +106,7 @@ class Question:
     formulas: dict[str, int] = field(default_factory=dict)
     rates: list[str] = field(default_factory=list)
     support: bool = False
+    units: str = ""
 
     @property
     def weight(self) -> float:
@@ -180,7 +187,12 @@ class QuestionAnalyzer:
                         regions=regions, several=several, english=english,
                         unknown=unknown / total if total else 0.0, formulas=_formulas(simplified(text)),
                         rates=list(dict.fromkeys(_RATE.findall(simplified(text)))),
-                        support=bool(_ASKS_SUPPORT.search(simplified(text))))
+                        support=bool(_ASKS_SUPPORT.search(simplified(text))), units=_units(simplified(text)))
+
+
+def _units(text: str) -> str:
+    """The measure words a figure answering the counts ``text`` asks for may carry."""
+    return "".join(dict.fromkeys("".join(_SAME_UNITS.get(unit, unit) for unit in _ASKED_UNIT.findall(text))))
 
 
 def _formulas(text: str) -> dict[str, int]:
