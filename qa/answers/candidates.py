@@ -128,6 +128,16 @@ def names_no_support(question: Question, sentence: str) -> bool:
     return question.support and not _SUPPORT.search(sentence)
 
 
+def answers_nothing(question: Question, sentence: str, hit: Hit, end: int) -> bool:
+    """A line that cannot answer ``question``: never an answer (``not_an_answer``); the forwarding line unless it
+    asks how the document was issued; the document's title restated unless it asks what it is called; a formula
+    named but not spelled out; no money support named when a subsidy is asked about."""
+    return (not_an_answer(sentence, hit, end)
+            or (bool(FORWARDING.search(sentence)) and not ASKS_ISSUE.search(question.text))
+            or (restates_title(sentence, hit) and not ASKS_TITLE.search(question.text))
+            or leaves_formula_unexplained(question, sentence) or names_no_support(question, sentence))
+
+
 def figure_near(question: Question, sentence: str) -> bool:
     """Whether a figure of the kind asked for sits within a few characters of a question word."""
     normal = normalise(sentence)

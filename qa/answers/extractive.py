@@ -26,20 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answers.candidates import (
-    ASKS_ISSUE,
     ASKS_RESPONSIBILITY,
-    ASKS_TITLE,
-    FORWARDING,
     ORGANISATION,
     RESPONSIBILITY,
     Candidate,
+    answers_nothing,
     coverage,
     figure_near,
-    leaves_formula_unexplained,
-    names_no_support,
-    not_an_answer,
     overlaps,
-    restates_title,
     with_responsibility,
 )
 from qa.answers.citations import CitedAnswer, refusal
@@ -260,19 +254,14 @@ class ExtractiveAnswerer:
         clause_sims = self.vectors.clause_similarities([h for _, h in ranked], query_vector)
         found: list[Candidate] = []
         asks_responsibility = bool(ASKS_RESPONSIBILITY.search(question.text))
-        asks_issue = bool(ASKS_ISSUE.search(question.text))
-        asks_title = bool(ASKS_TITLE.search(question.text))
         for rank, hit in ranked:
             region = normalise(hit.region or "")
             context = coverage(question, normalise(" ".join(hit.heading_path) + " " + hit.text), region)
             for start, end in sentence_spans(hit.text):
                 sentence = hit.text[start:end]
                 asked_number = question.doc_number and bool(hit.doc_number) and hit.doc_number in sentence
-                if (not_an_answer(sentence, hit, end) or self._organisation_line(sentence)
-                        or (FORWARDING.search(sentence) and not asks_issue)
-                        or (restates_title(sentence, hit) and not asks_title)
-                        or leaves_formula_unexplained(question, sentence)
-                        or names_no_support(question, sentence)) and not asked_number:
+                if (answers_nothing(question, sentence, hit, end) or self._organisation_line(sentence)) \
+                        and not asked_number:
                     # a bare 文号 answers "文号是多少"
                     continue
                 covered = normalise(sentence)
