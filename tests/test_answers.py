@@ -256,6 +256,9 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     assert set("家个") <= set(analyzer.analyse("如皋有多少家高新技术企业?").units)
     assert analyzer.analyse("涟水的人才公寓有多少套?").units == "套"
     assert analyzer.analyse("如皋组建的科创投集团下面设了哪几个业务板块?").units == ""
+    # credit and financing targets are amounts of money; a count of projects is not, whatever the topic
+    assert analyzer.analyse("涟水每年在科技信贷上的目标是多少?").figure == "money"
+    assert analyzer.analyse("南通每年要引进多少个融资项目?").figure == "any"
     ranked = analyzer.analyse("如皋高新区现在在全省排第几?")
     assert ranked.figure == "rank" and "第几" not in ranked.terms and ranked.unknown == 0.0
     assert figure_positions("位居全省第20位、苏中苏北省级高新区第一", "rank") and \

@@ -29,7 +29,7 @@ _WANTS_FIGURE = re.compile(r"(?<!文号是)(?<!字号是)(?<!文号为)多少|(?
                            re.IGNORECASE)
 _WANTS_SHARE = re.compile(r"比例|比重|占比|百分|几成|[税利比费]率|率(?:是|为|有|达|要)|\bpercent(?:age)?\b|\bratio\b|"
                           r"\bshare of\b|\brate\b", re.IGNORECASE)
-_WANTS_MONEY = re.compile(r"金额|多少钱|资金|经费|补贴|补助|奖励|奖补|贴息|贷款|租金|价格|工资|\bmoney\b|\bfunding\b|"
+_WANTS_MONEY = re.compile(r"金额|多少钱|资金|经费|补贴|补助|奖励|奖补|贴息|贷款|信贷|授信|融资|租金|价格|工资|\bmoney\b|\bfunding\b|"
                           r"\blending\b|\bloans?\b|\bsubsid|\bgrant|\bwage|\bprice|\byuan\b", re.IGNORECASE)
 # a place in a ranking: 排第几, 名次, 前几位
 _WANTS_RANK = re.compile(r"第几|排名|名次|位次|排在|排第|前几[位名]|\brank(?:ed|ing|s)?\b|\bwhich place\b", re.IGNORECASE)
@@ -180,7 +180,9 @@ class QuestionAnalyzer:
         elif _WANTS_SHARE.search(text):
             figure = "share"
         elif _WANTS_FIGURE.search(text):
-            figure = "money" if _WANTS_MONEY.search(text) else "any"
+            # a count in another measure word (多少个项目) is no amount of money, whatever the question's topic
+            counted = set(_units(simplified(text))) - {"元"}
+            figure = "money" if _WANTS_MONEY.search(text) and not counted else "any"
         return Question(text=text, terms=terms, figure=figure, doc_number=bool(_WANTS_DOC_NUMBER.search(text)),
                         issuer=bool(_WANTS_ISSUER.search(text)), date=bool(_WANTS_DATE.search(text)),
                         validity=bool(_WANTS_VALIDITY.search(text)),
