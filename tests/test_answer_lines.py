@@ -71,6 +71,8 @@ def test_a_formula_the_documents_name_but_never_spell_out_is_refused_with_the_re
     that lists them (品牌、平台、机制、队伍、改革、阵地“六位一体”) does."""
     near_miss = client.post("/ask", json={"question": "南通每年要招引的“四有型”科创项目,“四有”具体指哪四有?"}).json()
     assert not near_miss["answerable"] and "四有" in near_miss["refusal_reason"] and near_miss["nearest"]
+    digits = client.post("/ask", json={"question": "南通大学的“8050计划”具体包括哪些内容?"}).json()
+    assert not digits["answerable"] and "8050计划" in digits["refusal_reason"]  # named, never defined
     spelled = client.post("/ask", json={"question": "如皋要构建的“六位一体”科普服务体系指哪六个方面?"}).json()
     assert spelled["answerable"] and "品牌、平台、机制、队伍、改革、阵地" in spelled["sentences"][0]["text"]
 

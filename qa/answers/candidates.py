@@ -117,7 +117,7 @@ def leaves_formula_unexplained(question: Question, sentence: str) -> bool:
             continue
         after = normal[at + len(name):at + len(name) + FORMULA_MARKER_SPAN]
         beside = normal[max(0, at - FORMULA_WINDOW):at + len(name) + FORMULA_WINDOW]
-        if _DEFINES.search(after) or beside.count("、") >= members - 1:
+        if _DEFINES.search(after) or (members and beside.count("、") >= members - 1):
             return False
     return True
 

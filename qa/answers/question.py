@@ -48,9 +48,10 @@ _WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还
                              r"\bstill (?:valid|in force|in effect)\b|\bexpired?\b|\brepealed\b|\bvalid until\b", re.IGNORECASE)
 # A question about what a numbered formula stands for (“四有”具体指哪四有, “六位一体”指哪六个方面): its quoted name
 # holds a Chinese numeral, and the question asks for its members.
-_FORMULA = re.compile(r"[“\"「]([^”\"」]{0,6}[一二两三四五六七八九十][^”\"」]{0,6})[”\"」]")
-_ASKS_MEMBERS = re.compile(r"具体指|指哪|指的是|指什么|是指|包括哪|包含哪|有哪[些几]|是哪[些几]|哪几|具体内容|具体是什么|"
-                           r"\bstand for\b|\bconsists? of\b|\bwhat are the\b", re.IGNORECASE)
+_FORMULA = re.compile(r"[“\"「]([^”\"」]{0,6}[一二两三四五六七八九十\d][^”\"」]{0,6})[”\"」]")
+_ASKS_DEFINITION = re.compile(r"具体指|指哪|指的是|指什么|是指|包括哪|包含哪|具体内容|具体是什么|\bstand for\b|\bconsists? of\b",
+                              re.IGNORECASE)
+_ASKS_MEMBERS = re.compile(_ASKS_DEFINITION.pattern + r"|有哪[些几]|是哪[些几]|哪几|\bwhat are the\b", re.IGNORECASE)
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率")
 # a kind of money support asked by name (有什么补贴, 奖励多少, subsidies)
@@ -199,13 +200,16 @@ def _units(text: str) -> str:
 
 def _formulas(text: str) -> dict[str, int]:
     """Quoted numbered formulas whose members ``text`` asks for, each with the least number of members its largest
-    numeral implies (四有 → 4, 六位一体 → 6, 两站三中心 → 3); 2 when its numerals do not count (一区多园)."""
+    numeral implies (四有 → 4, 六位一体 → 6, 两站三中心 → 3); 2 when its numerals do not count (一区多园); 0 for a
+    name numbered in digits (“8050计划”), which says nothing of its members: only a definition spells it out."""
     if not _ASKS_MEMBERS.search(text):
         return {}
     found = {}
     for name in _FORMULA.findall(text):
-        counted = max(_NUMERALS[c] for c in name if c in _NUMERALS)
-        found[name] = counted if counted >= 2 and "多" not in name else 2
+        counted = max((_NUMERALS[c] for c in name if c in _NUMERALS), default=0)
+        if not counted and not _ASKS_DEFINITION.search(text):
+            continue  # 落实“人才22条”有哪些举措 asks what is done under it, not what it consists of
+        found[name] = 0 if not counted else counted if counted >= 2 and "多" not in name else 2
     return found
 
 
