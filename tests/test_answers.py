@@ -261,6 +261,7 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     assert analyzer.analyse("南通每年要引进多少个融资项目?").figure == "any"
     ranked = analyzer.analyse("如皋高新区现在在全省排第几?")
     assert ranked.figure == "rank" and "第几" not in ranked.terms and ranked.unknown == 0.0
+    assert analyzer.analyse("如皋在全国科技创新百强县(市)里排第几位?").units == ""  # a rank, not a count of 位
     assert figure_positions("位居全省第20位、苏中苏北省级高新区第一", "rank") and \
         figure_positions("排名进入全国前40位", "rank") and not figure_positions("新增上市企业20家", "rank")
 

@@ -56,9 +56,10 @@ _ASKS_MEMBERS = re.compile(_ASKS_DEFINITION.pattern + r"|有哪[些几]|是哪[�
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率")
 # a kind of money support asked by name (有什么补贴, 奖励多少, subsidies)
 _ASKS_SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|\bsubsid|\bgrants?\b|\brewards?\b", re.IGNORECASE)
-# a count asked with its measure word (多少套, 几家, 多少亿元): the figure that answers it carries that word or one
-# that counts the same things (家 ~ 个 ~ 所; 名 ~ 人 ~ 位; 项 ~ 个 ~ 件); 多少个 counts anything
-_ASKED_UNIT = re.compile(r"(?<!哪)(?:多少|几)(?:万|亿)?([家个名人项所件条座套台次篇亩吨户元位场批])")
+# a count asked with its measure word (多少套, 几家, 多少亿元; not 第几位, a place in a ranking): the figure that
+# answers it carries that word or one that counts the same things (家 ~ 个 ~ 所; 名 ~ 人 ~ 位; 项 ~ 个 ~ 件); 多少个
+# counts anything
+_ASKED_UNIT = re.compile(r"(?<![哪第])(?:多少|几)(?:万|亿)?([家个名人项所件条座套台次篇亩吨户元位场批])")
 _SAME_UNITS = {"个": "个家项所座件名人条套台批", "家": "家个所", "所": "所个家", "名": "名人位", "人": "人名位",
                "位": "位名人", "项": "项个件", "件": "件项个", "套": "套", "台": "台套", "次": "次场", "场": "场次"}
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
