@@ -1,10 +1,12 @@
-"""Shared fixtures: paths to the shipped corpus and ../shared, offline model loading."""
+"""Shared fixtures: paths to the shipped corpus and ../shared, offline model loading, and a live service over the
+seed index with an HTTP client (per module; a module overrides ``server`` to serve other settings)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -27,3 +29,19 @@ def shared() -> Path:
     if not SHARED.exists():
         pytest.skip("../shared is not beside the project")
     return SHARED
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The service over the seed index, on loopback, with default settings."""
+    from tests.test_api import live_server
+
+    server = live_server(tmp_path_factory)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server) -> httpx.Client:
+    with httpx.Client(base_url=server.url, timeout=60) as session:
+        yield session

@@ -6,24 +6,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
-import pytest
-
-from tests.test_api import live_server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = live_server(tmp_path_factory)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def client(server) -> httpx.Client:
-    with httpx.Client(base_url=server.url, timeout=60) as session:
-        yield session
-
 
 def test_headings_and_doc_numbers_are_never_the_answer(client):
     answer = client.post("/ask", json={"question": "涟政办发〔2024〕7号对绿色工厂有什么目标?"}).json()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 
-import httpx
 import pytest
 
 from qa.answers.citations import CitedAnswer, citation_holds, make_citation
@@ -17,7 +16,6 @@ from qa.answers.similar import shared_spans
 from qa.answers.text import containment, has_figure, has_money, has_percent, numbers_supported, sentence_spans
 from qa.documents.gazetteer import Gazetteer
 from tests.conftest import ROOT, SHARED
-from tests.test_api import live_server
 
 SHARED_FILE = SHARED / "data" / "seed_dev_qa.jsonl"
 OWN_FILE = ROOT / "bench" / "data" / "dev_questions.jsonl"
@@ -41,19 +39,6 @@ def dev_questions() -> list[dict]:
 @pytest.fixture(scope="module")
 def own_questions() -> list[dict]:
     return [json.loads(line) for line in OWN_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = live_server(tmp_path_factory)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def client(server) -> httpx.Client:
-    with httpx.Client(base_url=server.url, timeout=60) as session:
-        yield session
 
 
 @pytest.fixture(scope="module")

@@ -112,12 +112,6 @@ def server(tmp_path_factory, fake_llm):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def client(server) -> httpx.Client:
-    with httpx.Client(base_url=server.url, timeout=60) as session:
-        yield session
-
-
 @pytest.fixture(autouse=True)
 def reset_fake():
     FakeLLM.mode, FakeLLM.delay = "faithful", 0.0
