@@ -176,6 +176,8 @@ class QuestionAnalyzer:
                 found[full] = min(position, found.get(full, position))
         regions = sorted(found, key=found.get)
         several = bool(_SEVERAL.search(text)) or len(regions) >= 2
+        plain = simplified(text)  # traditional → simplified, for the cues read from the words themselves
+        units = _units(plain)
         figure = None
         if _WANTS_RANK.search(text):
             figure = "rank"
@@ -183,15 +185,15 @@ class QuestionAnalyzer:
             figure = "share"
         elif _WANTS_FIGURE.search(text):
             # a count in another measure word (多少个项目) is no amount of money, whatever the question's topic
-            counted = set(_units(simplified(text))) - {"元"}
+            counted = set(units) - {"元"}
             figure = "money" if _WANTS_MONEY.search(text) and not counted else "any"
         return Question(text=text, terms=terms, figure=figure, doc_number=bool(_WANTS_DOC_NUMBER.search(text)),
                         issuer=bool(_WANTS_ISSUER.search(text)), date=bool(_WANTS_DATE.search(text)),
                         validity=bool(_WANTS_VALIDITY.search(text)),
                         regions=regions, several=several, english=english,
-                        unknown=unknown / total if total else 0.0, formulas=_formulas(simplified(text)),
-                        rates=list(dict.fromkeys(_RATE.findall(simplified(text)))),
-                        support=bool(_ASKS_SUPPORT.search(simplified(text))), units=_units(simplified(text)))
+                        unknown=unknown / total if total else 0.0, formulas=_formulas(plain),
+                        rates=list(dict.fromkeys(_RATE.findall(plain))), support=bool(_ASKS_SUPPORT.search(plain)),
+                        units=units)
 
 
 def _units(text: str) -> str:
