@@ -9,6 +9,7 @@ for the shared set, which has gold quotes but no facts, when a quoted sentence l
 contains it.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/answers.py [--index DIR] [--split heldout|fit|all] [--json]
+        [--questions FILE]
 """
 
 from __future__ import annotations
@@ -135,12 +136,15 @@ def main() -> None:
     parser.add_argument("--split", default="heldout", choices=["heldout", "fit", "all"])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--show", action="store_true", help="print each question's outcome")
+    parser.add_argument("--questions", type=Path, default=OWN,
+                        help="our own question file (default: bench/data/dev_questions.jsonl)")
     args = parser.parse_args()
     answerer, searcher = open_answerer(args.index)
     answerer.answer("预热")  # load the model's query path once
-    own = [q for q in load(OWN) if args.split == "all" or q["split"] == args.split]
+    own = [q for q in load(args.questions) if args.split == "all" or q["split"] == args.split]
     report = {}
-    for name, questions in ((f"own {args.split}", own), ("shared 30", load(SHARED_SET))):
+    label = "own" if args.questions == OWN else args.questions.stem
+    for name, questions in ((f"{label} {args.split}", own), ("shared 30", load(SHARED_SET))):
         summary, rows, ask_ms, search_ms = run(answerer, searcher, questions)
         summary["ask_p50_ms"] = round(statistics.median(ask_ms), 1)
         summary["search_p50_ms"] = round(statistics.median(search_ms), 1)
