@@ -1,6 +1,6 @@
 """Cited answers: every ``/ask`` sentence is a verbatim quote of the clause it cites; out-of-scope places, laws and
-years are refused with the reason; questions over two places cite both; no clause is cited twice; unit tests of
-the parts (scope, sentences, figures, citations).
+years are refused with the reason; no clause is cited twice; unit tests of the parts (scope, sentences, figures,
+citations). Questions over several places: ``test_answer_parts.py``.
 """
 
 from __future__ import annotations
@@ -143,31 +143,7 @@ def test_a_count_whose_measure_word_no_figure_carries_is_refused(client):
     assert counted["answerable"] and "20家" in counted["sentences"][0]["text"]
 
 
-def test_two_city_question_cites_both_cities(client):
-    answer = client.post("/ask", json={"question": "如皋和太仓对万人发明专利拥有量分别定了什么目标?"}).json()
-    assert answer["answerable"] and [p["name"] for p in answer["parts"]] == ["如皋市", "太仓市"]
-    assert all(p["answered"] for p in answer["parts"])
-    by_part = {p["name"]: {answer["citations"][answer["sentences"][i]["citation"] - 1]["region"] for i in p["sentences"]}
-               for p in answer["parts"]}
-    assert by_part == {"如皋市": {"如皋市"}, "太仓市": {"太仓市"}}
-    assert "38件" in answer["answer"] and "55件" in answer["answer"]
-    assert answer["answer"].startswith("如皋市：") and "\n太仓市：" in answer["answer"]
 
-
-def test_a_side_without_documents_is_said_to_have_no_basis(client):
-    answer = client.post("/ask", json={"question": "涟水和浙江省对数字经济核心产业增加值占GDP的比重分别定了多少?"}).json()
-    assert answer["answerable"]
-    parts = {p["name"]: p for p in answer["parts"]}
-    assert parts["涟水县"]["answered"] and "15%" in answer["answer"]
-    assert not parts["浙江省"]["answered"] and parts["浙江省"]["reason"] == "文件库中没有浙江省的文件。"
-
-
-def test_each_side_is_asked_without_the_other_sides_places(client):
-    answer = client.post("/ask", json={"question": "如皋和苏州工业园区对高新技术企业数量的目标分别是多少?"}).json()
-    parts = {p["name"]: p for p in answer["parts"]}
-    rugao = "".join(answer["sentences"][i]["text"] for i in parts["如皋市"]["sentences"])
-    assert "高新技术企业超1000家" in rugao  # 苏州工业园区's words no longer pull 如皋's evidence away
-    assert not parts["苏州市"]["answered"] and parts["苏州市"]["reason"] == "文件库中没有苏州市的文件。"
 
 
 def test_english_question_is_answered_with_a_note_or_refused_in_english(client):
@@ -328,20 +304,6 @@ def test_whether_a_document_is_still_in_force_is_answered_from_its_period_with_a
     indicator = client.post("/ask", json={"question": "涟水到2025年有效期内国家高新技术企业要达到多少家?"}).json()
     assert indicator["note"] is None and "100家" in indicator["answer"]  # 有效期内 qualifies an indicator here
 
-
-def test_each_place_question_is_answered_per_place_from_its_own_documents(client):
-    """"各地…分别是多少" names no place: each place the evidence comes from is a part, answered from its own
-    documents under its name; a question about wording across places stays one answer, a quote per document."""
-    answer = client.post("/ask", json={"question": "各地对万人发明专利拥有量的目标分别是多少?"}).json()
-    parts = {p["name"]: p for p in answer["parts"]}
-    assert len(parts) >= 3 and all(p["answered"] for p in parts.values())
-    documents = {c["n"]: c for c in answer["citations"]}
-    for part in parts.values():
-        regions = {documents[answer["sentences"][i]["citation"]]["region"] for i in part["sentences"]}
-        assert regions == {part["name"]}
-    assert any("55件" in answer["sentences"][i]["text"] for i in parts["太仓市"]["sentences"])
-    wording = client.post("/ask", json={"question": "各地文件一般怎么表述鼓励创新、宽容失败?"}).json()
-    assert not wording.get("parts")
 
 
 # -- unit tests -----------------------------------------------------------------------------------

@@ -56,6 +56,10 @@ _EVERY_PLACE = re.compile(r"各地|各个地方|每个地方|各市县|各县市
                           r"|\bevery (?:place|city|county)|\ball (?:the )?(?:places|cities|counties)|\bdifferent (?:places|cities)",
                           re.I)
 _SIDE_CUE = re.compile(r"分别|各自|比较|对比|相比|哪个|哪里更|\bcompare|\bboth\b|\brespectively\b", re.I)
+# the sentences of a question that asks several things in turn ("如皋…有哪些?太仓…又有哪些?")
+_ASKED_IN_TURN = re.compile(r"(?<=[?？!！;；。])")
+# what is left of a sentence that only points at another place ("太仓呢?"): no question of its own
+_POINTER_ONLY = re.compile(r"^[\s和与跟同比较对呢吗的又那么?？!！;；。,，]*$")
 
 
 def part_features(question: Question, candidates: list[Candidate]) -> dict[str, float]:
@@ -213,7 +217,9 @@ class ExtractiveAnswerer:
             regions = self._evidence_regions(question)  # "各地…分别是多少": each place the evidence comes from
             if len(regions) >= 2:
                 return [Part(name=region, regions=[region]) for region in regions]
-        several_places = len(dict.fromkeys(places)) >= 2 and (scope.joined or bool(_SIDE_CUE.search(question.text)))
+        in_turn = _asked_in_turn(question.text, scope.places)
+        several_places = len(dict.fromkeys(places)) >= 2 and (scope.joined or bool(_SIDE_CUE.search(question.text))
+                                                              or len(in_turn) >= 2)
         if not several_places:
             regions = self._regions_of(scope.covered_places) if scope.covered_places else None
             return [Part(name=None, regions=regions or None)]
@@ -225,7 +231,7 @@ class ExtractiveAnswerer:
                 own = [m.region for m in self.searcher.index.metas if m.region == canonical]
                 others = [written for written, name, _ in scope.places if name != canonical]
                 parts.append(Part(name=canonical, regions=sorted(set(own)) or self._regions_of([canonical]),
-                                  question=_without_places(question.text, others)))
+                                  question=in_turn.get(canonical) or _without_places(question.text, others)))
             else:
                 parts.append(Part(name=canonical, missing=_missing_place(canonical, question.english)))
         return parts
@@ -331,6 +337,27 @@ class ExtractiveAnswerer:
         if ASKS_RESPONSIBILITY.search(question.text):  # who carries it out: the chosen task's own note says
             return with_responsibility(chosen, candidates, MAX_SENTENCES)
         return chosen
+
+
+def _asked_in_turn(text: str, places: list[tuple[str, str, bool]]) -> dict[str, str]:
+    """For a question of several sentences each naming its own place, the sentence that asks about each place
+    (by canonical name; "" for a sentence that only points at its place, "太仓呢?"); empty when the question is
+    one sentence or none of its sentences names one place alone."""
+    sentences = [s for s in _ASKED_IN_TURN.split(text) if s.strip()]
+    if len(sentences) < 2:
+        return {}
+    asked: dict[str, str] = {}
+    for sentence in sentences:
+        named = {canonical for written, canonical, _ in places if written in sentence}
+        if len(named) != 1:  # a sentence naming two places, or none, is not one side's question
+            continue
+        place = named.pop()
+        rest = sentence
+        for written, _, _ in places:
+            rest = rest.replace(written, "")
+        if not asked.get(place):
+            asked[place] = "" if _POINTER_ONLY.match(rest) else sentence
+    return asked
 
 
 def _without_places(text: str, places: list[str]) -> str:
