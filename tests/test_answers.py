@@ -141,6 +141,10 @@ def test_a_count_whose_measure_word_no_figure_carries_is_refused(client):
     assert not client.post("/ask", json={"question": "涟水的人才公寓有多少套?"}).json()["answerable"]
     counted = client.post("/ask", json={"question": "南通到2024年要新增多少家上市的科创企业?"}).json()
     assert counted["answerable"] and "20家" in counted["sentences"][0]["text"]
+    # lengths and areas too: 雉水科学城 is named, its area never stated; 太仓's 1万平方米 is
+    assert not client.post("/ask", json={"question": "如皋的雉水科学城规划面积有多少平方公里?"}).json()["answerable"]
+    measured = client.post("/ask", json={"question": "太仓各镇新投入使用的创新载体面积不低于多少平方米?"}).json()
+    assert measured["answerable"] and "1万平方米" in measured["answer"]
 
 
 
@@ -215,14 +219,16 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     assert analyzer.analyse("如皋有多少家高新技术企业?").figure == "any"
     # a count asked with its measure word is answered by a figure carrying it (or one counting the same things)
     assert set("家个") <= set(analyzer.analyse("如皋有多少家高新技术企业?").units)
-    assert analyzer.analyse("涟水的人才公寓有多少套?").units == "套"
-    assert analyzer.analyse("如皋组建的科创投集团下面设了哪几个业务板块?").units == ""
+    assert analyzer.analyse("涟水的人才公寓有多少套?").units == ("套",)
+    assert analyzer.analyse("如皋组建的科创投集团下面设了哪几个业务板块?").units == ()
+    assert analyzer.analyse("这条走廊全长多少公里?").units == ("公里", "千米")
+    assert analyzer.analyse("新建厂房多少平方米?").units == ("平方米",)
     # credit and financing targets are amounts of money; a count of projects is not, whatever the topic
     assert analyzer.analyse("涟水每年在科技信贷上的目标是多少?").figure == "money"
     assert analyzer.analyse("南通每年要引进多少个融资项目?").figure == "any"
     ranked = analyzer.analyse("如皋高新区现在在全省排第几?")
     assert ranked.figure == "rank" and "第几" not in ranked.terms and ranked.unknown == 0.0
-    assert analyzer.analyse("如皋在全国科技创新百强县(市)里排第几位?").units == ""  # a rank, not a count of 位
+    assert analyzer.analyse("如皋在全国科技创新百强县(市)里排第几位?").units == ()  # a rank, not a count of 位
     assert figure_positions("位居全省第20位、苏中苏北省级高新区第一", "rank") and \
         figure_positions("排名进入全国前40位", "rank") and not figure_positions("新增上市企业20家", "rank")
 

@@ -59,9 +59,13 @@ _ASKS_SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|\bsubsid|
 # a count asked with its measure word (多少套, 几家, 多少亿元; not 第几位, a place in a ranking): the figure that
 # answers it carries that word or one that counts the same things (家 ~ 个 ~ 所; 名 ~ 人 ~ 位; 项 ~ 个 ~ 件); 多少个
 # counts anything
-_ASKED_UNIT = re.compile(r"(?<![哪第])(?:多少|几)(?:万|亿)?([家个名人项所件条座套台次篇亩吨户元位场批])")
+# measure words of counts and of lengths, areas and power (a multi-character word before the character it ends in)
+MEASURE_WORD = r"(?:平方公里|平方米|公里|千米|公顷|千瓦|兆瓦|米|[家个名人项所件条座套台次篇亩吨户元位场批])"
+_ASKED_UNIT = re.compile(rf"(?<![哪第])(?:多少|几)(?:万|亿|千|百)?({MEASURE_WORD})")
 _SAME_UNITS = {"个": "个家项所座件名人条套台批", "家": "家个所", "所": "所个家", "名": "名人位", "人": "人名位",
-               "位": "位名人", "项": "项个件", "件": "件项个", "套": "套", "台": "台套", "次": "次场", "场": "场次"}
+               "位": "位名人", "项": "项个件", "件": "件项个", "套": "套", "台": "台套", "次": "次场", "场": "场次",
+               "公里": ("公里", "千米"), "千米": ("千米", "公里"), "平方公里": ("平方公里",), "平方米": ("平方米",),
+               "公顷": ("公顷",), "千瓦": ("千瓦", "兆瓦"), "兆瓦": ("兆瓦", "千瓦"), "米": ("米",)}
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # A question whose answer is one passage from each of several documents.
 _SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地方|其它地方|各地|别的地方|一般怎么|怎么(?:表述|措辞|写|说)|"
@@ -86,7 +90,8 @@ class Question:
         regions: regions named in the question, as the index spells them (``南通市``).
         several: the answer quotes several documents (分别, 其他地方怎么表述…).
         english: the question is written in English.
-        units: measure words a figure answering its count may carry (多少套 → 套个); empty when none is asked.
+        units: measure words a figure answering its count or measure may carry (多少套 → 套, 多少公里 → 公里
+            千米); empty when none is asked.
         support: it asks about a subsidy or reward by name; a sentence naming no money support does not answer.
         rates: the rates the question asks for by name (建有率): another indicator's percentage is not theirs.
         formulas: numbered formulas whose members the question asks for (“四有” → 4), with how many there are.
@@ -108,7 +113,7 @@ class Question:
     formulas: dict[str, int] = field(default_factory=dict)
     rates: list[str] = field(default_factory=list)
     support: bool = False
-    units: str = ""
+    units: tuple[str, ...] = ()
 
     @property
     def weight(self) -> float:
@@ -196,9 +201,9 @@ class QuestionAnalyzer:
                         units=units)
 
 
-def _units(text: str) -> str:
-    """The measure words a figure answering the counts ``text`` asks for may carry."""
-    return "".join(dict.fromkeys("".join(_SAME_UNITS.get(unit, unit) for unit in _ASKED_UNIT.findall(text))))
+def _units(text: str) -> tuple[str, ...]:
+    """The measure words a figure answering the counts or measures ``text`` asks for may carry."""
+    return tuple(dict.fromkeys(word for unit in _ASKED_UNIT.findall(text) for word in _SAME_UNITS.get(unit, unit)))
 
 
 def _formulas(text: str) -> dict[str, int]:
