@@ -233,6 +233,19 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
         figure_positions("排名进入全国前40位", "rank") and not figure_positions("新增上市企业20家", "rank")
 
 
+def test_a_question_about_how_things_stand_now_is_not_answered_with_a_target(client, server):
+    """涟水's plan states only what it will have by 2025; 如皋's article says what it has today."""
+    from qa.answers.question import QuestionAnalyzer
+
+    target = client.post("/ask", json={"question": "涟水目前累计建成了几家省级以上绿色工厂?"}).json()
+    assert not target["answerable"]
+    present = client.post("/ask", json={"question": "如皋现在有几家国家级孵化器?"}).json()
+    assert present["answerable"] and "国家级孵化器4家" in present["sentences"][0]["text"]
+    analyzer = QuestionAnalyzer(server.state.snapshot.index)
+    assert analyzer.analyse("涟水眼下有多少家绿色工厂?").now
+    assert not analyzer.analyse("如皋现在有多少家高新技术企业?按三年行动方案要发展到多少?").now  # both asked
+
+
 def test_issue_date_and_ranking_questions_are_answered_with_them(client):
     dated = client.post("/ask", json={"question": "如皋市的方案是哪一年印发的?"}).json()
     assert dated["answerable"] and re.search(r"20\d\d年\d{1,2}月\d{1,2}日", dated["sentences"][0]["text"])

@@ -32,6 +32,9 @@ ASKS_TITLE = re.compile(r"标题|名称|全称|题目|叫什么|\btitle\b|\bname
 _DEFINES = re.compile(r"即|包括|包含|是指|指的是|[:：(（]")
 FORMULA_MARKER_SPAN, FORMULA_WINDOW = 4, 40
 # money support (a question asking about it by name: ``Question.support``)
+# a line setting a target (到2025年…达到, 力争, 确保), and one stating how things stand (目前…共有, 2022年发放)
+_TARGET_LINE = re.compile(r"(?:到|至)20\d\d年|力争|争取|确保|目标")
+_PRESENT_LINE = re.compile(r"目前|现有|已有|已经|共有|截至|现已|拥有(?!量)|(?<![到至\d—-])20\d\d年(?![前起\d—-])")
 _SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|补偿|奖金|减免|扶持资金|专项资金|引导资金|\d\s*(?:万|亿)?元")
 _COUNTED = re.compile(r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*"
                       rf"({MEASURE_WORD})")
@@ -128,14 +131,24 @@ def names_no_support(question: Question, sentence: str) -> bool:
     return question.support and not _SUPPORT.search(sentence)
 
 
+def not_the_present(question: Question, sentence: str) -> bool:
+    """The question asks how things stand now and the sentence does not say: it sets a target, or (for a figure)
+    states none as of now or of a past year."""
+    if not question.now or _PRESENT_LINE.search(sentence):
+        return False
+    return bool(question.figure) or bool(_TARGET_LINE.search(sentence))
+
+
 def answers_nothing(question: Question, sentence: str, hit: Hit, end: int) -> bool:
     """A line that cannot answer ``question``: never an answer (``not_an_answer``); the forwarding line unless it
     asks how the document was issued; the document's title restated unless it asks what it is called; a formula
-    named but not spelled out; no money support named when a subsidy is asked about."""
+    named but not spelled out; no money support named when a subsidy is asked about; a target when the question
+    asks how things stand now."""
     return (not_an_answer(sentence, hit, end)
             or (bool(FORWARDING.search(sentence)) and not ASKS_ISSUE.search(question.text))
             or (restates_title(sentence, hit) and not ASKS_TITLE.search(question.text))
-            or leaves_formula_unexplained(question, sentence) or names_no_support(question, sentence))
+            or leaves_formula_unexplained(question, sentence) or names_no_support(question, sentence)
+            or not_the_present(question, sentence))
 
 
 def figure_near(question: Question, sentence: str) -> bool:

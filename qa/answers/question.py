@@ -54,6 +54,11 @@ _ASKS_DEFINITION = re.compile(r"具体指|指哪|指的是|指什么|是指|包�
 _ASKS_MEMBERS = re.compile(_ASKS_DEFINITION.pattern + r"|有哪[些几]|是哪[些几]|哪几|\bwhat are the\b", re.IGNORECASE)
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率")
+# a question about how things stand now (眼下已经有多少家), not also about a target (还要再添几家, 目标, 到2025年)
+_ASKS_NOW = re.compile(r"目前|眼下|现在|如今|当前|现阶段|已经|已有|截至|\bcurrently\b|\bso far\b|\bto date\b|\balready\b|"
+                       r"\bright now\b|\bat present\b", re.IGNORECASE)
+_ASKS_TARGET = re.compile(r"目标|要(?:发展|达|到|新增|培育|建成|实现)|还要|再添|计划|规划|将|力争|到20\d\d|\btarget|\bgoal|\bplan|"
+                          r"\bby 20\d\d|\bwill\b|\baim", re.IGNORECASE)
 # a kind of money support asked by name (有什么补贴, 奖励多少, subsidies)
 _ASKS_SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|\bsubsid|\bgrants?\b|\brewards?\b", re.IGNORECASE)
 # a count asked with its measure word (多少套, 几家, 多少亿元; not 第几位, a place in a ranking): the figure that
@@ -94,6 +99,7 @@ class Question:
             千米); empty when none is asked.
         support: it asks about a subsidy or reward by name; a sentence naming no money support does not answer.
         rates: the rates the question asks for by name (建有率): another indicator's percentage is not theirs.
+        now: it asks how things stand now, not a target: a target line (到2025年…达180家) does not answer it.
         formulas: numbered formulas whose members the question asks for (“四有” → 4), with how many there are.
         unknown: share of the question's content words (by IDF, two characters or more) the collection never
             uses — a question about things no document mentions.
@@ -113,6 +119,7 @@ class Question:
     formulas: dict[str, int] = field(default_factory=dict)
     rates: list[str] = field(default_factory=list)
     support: bool = False
+    now: bool = False
     units: tuple[str, ...] = ()
 
     @property
@@ -198,7 +205,7 @@ class QuestionAnalyzer:
                         regions=regions, several=several, english=english,
                         unknown=unknown / total if total else 0.0, formulas=_formulas(plain),
                         rates=list(dict.fromkeys(_RATE.findall(plain))), support=bool(_ASKS_SUPPORT.search(plain)),
-                        units=units)
+                        now=bool(_ASKS_NOW.search(plain)) and not _ASKS_TARGET.search(plain), units=units)
 
 
 def _units(text: str) -> tuple[str, ...]:
