@@ -144,7 +144,9 @@ class ExtractiveAnswerer:
             validity = validity_lines(asked, ranked, self.searcher, filters)
             if validity:
                 notes.append(validity[1])
-            printed = validity[0] if validity else printed_lines(asked, ranked, self.searcher, filters)
+            printed = printed_lines(asked, ranked, self.searcher, filters)  # 文号, issuer, date lines
+            if validity:  # and the line stating the plan period, when that is asked too
+                printed += [line for line in validity[0] if line not in printed]
             lacking = None if printed else unprinted(asked, ranked, self.searcher)
             chosen = [Candidate(hit=hit, rank=rank, start=a, end=b, features={}, probability=1.0)
                       for rank, hit, a, b in printed] or \

@@ -45,6 +45,8 @@ _WANTS_DATE = re.compile(rf"成文日期|印发日期|发布日期|发文日期|
                          r"\bwhen (?:was|were|did)\b.*\b(?:issued?|publish(?:ed)?|sign(?:ed)?)\b|\bdate of issue\b", re.IGNORECASE)
 _WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还在执行|还执行吗|是否(?:废止|失效|过期|到期)|(?:废止|失效|过期|到期)了(?:吗|没)|"
                              r"有没有(?:废止|失效|过期)|什么时候(?:到期|截止|失效)|有效期(?!内)|实施期(?!内)|"
+                             r"覆盖(?:的是)?哪(?:几|些)年|时间跨度|实施期限|执行期限|规划期(?!内)|起止年|"
+                             r"\bwhich years\b|\bwhat (?:time )?period\b|\btime ?frame\b|"
                              r"\bstill (?:valid|in force|in effect)\b|\bexpired?\b|\brepealed\b|\bvalid until\b", re.IGNORECASE)
 # A question about what a numbered formula stands for (“四有”具体指哪四有, “六位一体”指哪六个方面): its quoted name
 # holds a Chinese numeral, and the question asks for its members.
