@@ -270,6 +270,9 @@ def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     assert checker.check("南通对元宇宙产业有什么政策?").topics == ["元宇宙产业"]  # 元 + 宇宙, as jieba cuts it
     assert checker.check("如皋对生物医药产业有什么支持?").topics == []  # the plans speak of 生物医药
     assert checker.check("如皋高新区具体分成了哪几个园区?").topics == []  # a question word, not a topic
+    # a noun and the activity it qualifies (量子 + 计算 + 企业) name a topic when no document uses the noun
+    assert checker.check("南通对卫星导航企业有什么扶持?").topics == ["卫星导航企业"]
+    assert checker.check("如皋对人才引进项目有什么奖励?").topics == []  # the plans speak of 人才
 
 
 def test_a_province_only_its_cities_documents_cover_is_refused_unless_several_places_are_asked(client, server):
