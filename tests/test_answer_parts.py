@@ -76,3 +76,14 @@ def test_sentences_divide_places_only_when_each_names_one():
     assert _asked_in_turn("如皋的目标是多少?太仓呢?", places) == {"如皋市": "如皋的目标是多少?", "太仓市": ""}
     assert _asked_in_turn("如皋和太仓分别定了什么目标?", places) == {}
     assert _asked_in_turn("如皋和太仓的目标是多少?各是哪年定的?", places) == {}
+    assert _asked_in_turn("太仓的目标是多少,如皋呢?", places) == {"太仓市": "太仓的目标是多少,", "如皋市": ""}
+    assert _asked_in_turn("到2025年,如皋的目标是多少?", places) == {}
+
+
+def test_comparisons_pointers_and_english_possessives_name_several_sides(client):
+    """"有何差异" compares, "…是多少,如皋呢?" asks again about 如皋, "Rugao's and Taicang's" names both."""
+    for question in ("在万人发明专利拥有量上,太仓定的目标和如皋有何差异?", "太仓的万人发明专利拥有量目标是多少,如皋呢?",
+                     "What are Rugao's and Taicang's targets for invention patents per 10,000 people?"):
+        answer = client.post("/ask", json={"question": question}).json()
+        assert regions_by_part(answer) == {"如皋市": {"如皋市"}, "太仓市": {"太仓市"}}, question
+        assert "38件" in answer["answer"] and "55件" in answer["answer"], question

@@ -55,7 +55,8 @@ CLOSE_RATIO = 0.5  # further sentences of a part must be at least half as likely
 _EVERY_PLACE = re.compile(r"各地|各个地方|每个地方|各市县|各县市|各县区|各城市|\beach (?:place|city|county|region|locality)"
                           r"|\bevery (?:place|city|county)|\ball (?:the )?(?:places|cities|counties)|\bdifferent (?:places|cities)",
                           re.I)
-_SIDE_CUE = re.compile(r"分别|各自|比较|对比|相比|哪个|哪里更|\bcompare|\bboth\b|\brespectively\b", re.I)
+_SIDE_CUE = re.compile(r"分别|各自|比较|对比|相比|哪个|哪里更|差异|区别|不同|异同|有何差|相差|谁(?:的|定得|更)|[两三四几]地|"
+                       r"\bcompare|\bboth\b|\brespectively\b|\bdiffer|\bversus\b|\bvs\b", re.I)
 # the sentences of a question that asks several things in turn ("如皋…有哪些?太仓…又有哪些?")
 _ASKED_IN_TURN = re.compile(r"(?<=[?？!！;；。])")
 # what is left of a sentence that only points at another place ("太仓呢?"): no question of its own
@@ -345,7 +346,8 @@ def _asked_in_turn(text: str, places: list[tuple[str, str, bool]]) -> dict[str, 
     """For a question of several sentences each naming its own place, the sentence that asks about each place
     (by canonical name; "" for a sentence that only points at its place, "太仓呢?"); empty when the question is
     one sentence or none of its sentences names one place alone."""
-    sentences = [s for s in _ASKED_IN_TURN.split(text) if s.strip()]
+    sentences = [piece for sentence in _ASKED_IN_TURN.split(text) if sentence.strip()
+                 for piece in _pointers_apart(sentence, places)]
     if len(sentences) < 2:
         return {}
     asked: dict[str, str] = {}
@@ -360,6 +362,19 @@ def _asked_in_turn(text: str, places: list[tuple[str, str, bool]]) -> dict[str, 
         if not asked.get(place):
             asked[place] = "" if _POINTER_ONLY.match(rest) else sentence
     return asked
+
+
+def _pointers_apart(sentence: str, places: list[tuple[str, str, bool]]) -> list[str]:
+    """``sentence`` with a trailing clause that only points at a place ("…是多少,如皋呢?") split off."""
+    pieces = re.split(r"(?<=[,，])", sentence)
+    for cut in range(1, len(pieces)):
+        tail = "".join(pieces[cut:])
+        rest = tail
+        for written, _, _ in places:
+            rest = rest.replace(written, "")
+        if rest != tail and _POINTER_ONLY.match(rest):
+            return ["".join(pieces[:cut]), tail]
+    return [sentence]
 
 
 def _without_places(text: str, places: list[str]) -> str:

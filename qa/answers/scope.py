@@ -38,7 +38,7 @@ _ACTUAL = re.compile(r"(?<!结合)实际(?:上)?(?:达到|完成|实现|是|为|
                      r"(?:19|20)\d{2}\s*年度?的?实际(?!使用)|"
                      r"完成情况|执行(?:情况|结果)|\bactual(?:ly)?\b|\bachieved\b|\bended up\b", re.I)
 _SEGMENT = re.compile(r"[\u4e00-\u9fff]+")
-_JOINER = re.compile(r"^(?:市|县|区|省)?\s*(?:和|与|及|、|跟|同|以及|还有|,|，|and|&|vs\.?|versus)\s*$", re.I)
+_JOINER = re.compile(r"^(?:市|县|区|省|['’]s)?\s*(?:和|与|及|、|跟|同|以及|还有|,|，|and|&|vs\.?|versus)\s*$", re.I)
 _QUOTED = re.compile(r"《([^《》]{2,80})》")
 _YEAR = re.compile(r"(?<![\d〔\[(（［【])((?:19|20)\d{2})(?!\d|\s*[〕\])）］】])(?!\s*[-—–~至到]\s*(?:19|20)\d{2})")
 # a quoted programme, scheme or policy package: “…计划”, “…工程”, “…行动”, “…九条”, “…制”, “…券”
@@ -171,7 +171,7 @@ class ScopeChecker:
         spans = _without_address_prefixes(self.gazetteer.find_spans(question), normal)
         for (_, _, end, _), (_, start, _, _) in zip(spans, spans[1:], strict=False):
             between = normal[end:start] if start <= len(normal) else ""
-            if len(between.strip()) <= 4 and _JOINER.search(between.strip() or "、"):
+            if len(between.strip()) <= 8 and _JOINER.search(between.strip() or "、"):
                 scope.joined = True
         for written, start, end, divisions in spans:
             canonical = divisions[0].name
