@@ -4,7 +4,7 @@ name, a side without documents said to have no basis, a question asking its plac
 
 from __future__ import annotations
 
-from qa.answers.extractive import _asked_in_turn
+from qa.answers.sides import asked_in_turn
 
 
 def regions_by_part(answer: dict) -> dict[str, set[str]]:
@@ -71,13 +71,13 @@ def test_a_question_asking_its_places_in_turn_is_answered_per_place(client):
 
 def test_sentences_divide_places_only_when_each_names_one():
     places = [("如皋", "如皋市", True), ("太仓", "太仓市", True)]
-    assert _asked_in_turn("如皋设了哪些园区?太仓又有哪些载体?", places) == {"如皋市": "如皋设了哪些园区?",
+    assert asked_in_turn("如皋设了哪些园区?太仓又有哪些载体?", places) == {"如皋市": "如皋设了哪些园区?",
                                                                     "太仓市": "太仓又有哪些载体?"}
-    assert _asked_in_turn("如皋的目标是多少?太仓呢?", places) == {"如皋市": "如皋的目标是多少?", "太仓市": ""}
-    assert _asked_in_turn("如皋和太仓分别定了什么目标?", places) == {}
-    assert _asked_in_turn("如皋和太仓的目标是多少?各是哪年定的?", places) == {}
-    assert _asked_in_turn("太仓的目标是多少,如皋呢?", places) == {"太仓市": "太仓的目标是多少,", "如皋市": ""}
-    assert _asked_in_turn("到2025年,如皋的目标是多少?", places) == {}
+    assert asked_in_turn("如皋的目标是多少?太仓呢?", places) == {"如皋市": "如皋的目标是多少?", "太仓市": ""}
+    assert asked_in_turn("如皋和太仓分别定了什么目标?", places) == {}
+    assert asked_in_turn("如皋和太仓的目标是多少?各是哪年定的?", places) == {}
+    assert asked_in_turn("太仓的目标是多少,如皋呢?", places) == {"太仓市": "太仓的目标是多少,", "如皋市": ""}
+    assert asked_in_turn("到2025年,如皋的目标是多少?", places) == {}
 
 
 def test_comparisons_pointers_and_english_possessives_name_several_sides(client):

@@ -2,7 +2,7 @@
 
 1. Scope (``scope``): a question about a place, law or year the collection does not hold is refused
    with a sentence that names what is missing; the nearest clauses are still listed, as not an answer.
-2. Parts: a question over several places (太仓和如皋分别…, 比较…) is answered one place at a time from
+2. Parts (``sides``): a question over several places (太仓和如皋分别…, 比较…) is answered one place at a time from
    that place's own documents; a place without documents is said to have no basis.
 3. Evidence: every sentence of the retrieved clauses is scored by ``AnswerModel`` from what the model
    and the words say — the multilingual model's similarity of question and sentence (and clause), the
@@ -19,9 +19,6 @@ shipped in ``data/answer_model.json``.
 """
 
 from __future__ import annotations
-
-import re
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,6 +39,7 @@ from qa.answers.metadata import printed_lines, unprinted, validity_lines
 from qa.answers.model import PART_FEATURES, AnswerModel
 from qa.answers.question import Question, QuestionAnalyzer
 from qa.answers.scope import Scope, ScopeChecker
+from qa.answers.sides import EVERY_PLACE, SIDE_CUE, Part, asked_in_turn, without_places
 from qa.answers.text import has_figure, normalise, sentence_spans
 from qa.config import settings
 from qa.retrieval.searcher import Searcher
@@ -50,17 +48,6 @@ from qa.schemas import Answer, AnswerPart, Filters, Hit
 MAX_SENTENCES = 3
 MAX_DOCUMENTS = 6
 CLOSE_RATIO = 0.5  # further sentences of a part must be at least half as likely as its best
-# a question over several places: "A和B分别…", "比较A与B", "A、B各自…" (the places side by side: Scope.joined)
-# every place the collection covers, none named: "各地…分别", "each city's target"
-_EVERY_PLACE = re.compile(r"各地|各个地方|每个地方|各市县|各县市|各县区|各城市|\beach (?:place|city|county|region|locality)"
-                          r"|\bevery (?:place|city|county)|\ball (?:the )?(?:places|cities|counties)|\bdifferent (?:places|cities)",
-                          re.I)
-_SIDE_CUE = re.compile(r"分别|各自|比较|对比|相比|哪个|哪里更|差异|区别|不同|异同|有何差|相差|谁(?:的|定得|更)|[两三四几]地|"
-                       r"\bcompare|\bboth\b|\brespectively\b|\bdiffer|\bversus\b|\bvs\b", re.I)
-# the sentences of a question that asks several things in turn ("如皋…有哪些?太仓…又有哪些?")
-_ASKED_IN_TURN = re.compile(r"(?<=[?？!！;；。])")
-# what is left of a sentence that only points at another place ("太仓呢?"): no question of its own
-_POINTER_ONLY = re.compile(r"^[\s和与跟同比较对呢吗的又那么?？!！;；。,，]*$")
 
 
 def part_features(question: Question, candidates: list[Candidate]) -> dict[str, float]:
@@ -75,16 +62,6 @@ def part_features(question: Question, candidates: list[Candidate]) -> dict[str, 
             "best_lex": max(c.features["lex"] for c in candidates), "unknown": question.unknown,
             "english": 1.0 if question.english else 0.0,
             "figure_absent": best.features["figure_absent"]}
-
-
-@dataclass
-class Part:
-    """One side of a question: its name (a place), the documents it may be answered from, or why none."""
-
-    name: str | None
-    regions: list[str] | None = None
-    missing: str | None = None
-    question: str | None = None  # the question as this side asks it (without the other sides' places)
 
 
 class ExtractiveAnswerer:
@@ -216,12 +193,12 @@ class ExtractiveAnswerer:
     def parts(self, question: Question, scope: Scope) -> list[Part]:
         """The sides of the question: one part, or one per named place for questions over several."""
         places = [canonical for _, canonical, _ in scope.places]
-        if not places and _EVERY_PLACE.search(question.text) and (question.figure or _SIDE_CUE.search(question.text)):
+        if not places and EVERY_PLACE.search(question.text) and (question.figure or SIDE_CUE.search(question.text)):
             regions = self._evidence_regions(question)  # "各地…分别是多少": each place the evidence comes from
             if len(regions) >= 2:
                 return [Part(name=region, regions=[region]) for region in regions]
-        in_turn = _asked_in_turn(question.text, scope.places)
-        several_places = len(dict.fromkeys(places)) >= 2 and (scope.joined or bool(_SIDE_CUE.search(question.text))
+        in_turn = asked_in_turn(question.text, scope.places)
+        several_places = len(dict.fromkeys(places)) >= 2 and (scope.joined or bool(SIDE_CUE.search(question.text))
                                                               or len(in_turn) >= 2)
         if not several_places:
             regions = self._regions_of(scope.covered_places) if scope.covered_places else None
@@ -234,7 +211,7 @@ class ExtractiveAnswerer:
                 own = [m.region for m in self.searcher.index.metas if m.region == canonical]
                 others = [written for written, name, _ in scope.places if name != canonical]
                 parts.append(Part(name=canonical, regions=sorted(set(own)) or self._regions_of([canonical]),
-                                  question=in_turn.get(canonical) or _without_places(question.text, others)))
+                                  question=in_turn.get(canonical) or without_places(question.text, others)))
             else:
                 parts.append(Part(name=canonical, missing=_missing_place(canonical, question.english)))
         return parts
@@ -340,48 +317,6 @@ class ExtractiveAnswerer:
         if ASKS_RESPONSIBILITY.search(question.text):  # who carries it out: the chosen task's own note says
             return with_responsibility(chosen, candidates, MAX_SENTENCES)
         return chosen
-
-
-def _asked_in_turn(text: str, places: list[tuple[str, str, bool]]) -> dict[str, str]:
-    """For a question of several sentences each naming its own place, the sentence that asks about each place
-    (by canonical name; "" for a sentence that only points at its place, "太仓呢?"); empty when the question is
-    one sentence or none of its sentences names one place alone."""
-    sentences = [piece for sentence in _ASKED_IN_TURN.split(text) if sentence.strip()
-                 for piece in _pointers_apart(sentence, places)]
-    if len(sentences) < 2:
-        return {}
-    asked: dict[str, str] = {}
-    for sentence in sentences:
-        named = {canonical for written, canonical, _ in places if written in sentence}
-        if len(named) != 1:  # a sentence naming two places, or none, is not one side's question
-            continue
-        place = named.pop()
-        rest = sentence
-        for written, _, _ in places:
-            rest = rest.replace(written, "")
-        if not asked.get(place):
-            asked[place] = "" if _POINTER_ONLY.match(rest) else sentence
-    return asked
-
-
-def _pointers_apart(sentence: str, places: list[tuple[str, str, bool]]) -> list[str]:
-    """``sentence`` with a trailing clause that only points at a place ("…是多少,如皋呢?") split off."""
-    pieces = re.split(r"(?<=[,，])", sentence)
-    for cut in range(1, len(pieces)):
-        tail = "".join(pieces[cut:])
-        rest = tail
-        for written, _, _ in places:
-            rest = rest.replace(written, "")
-        if rest != tail and _POINTER_ONLY.match(rest):
-            return ["".join(pieces[:cut]), tail]
-    return [sentence]
-
-
-def _without_places(text: str, places: list[str]) -> str:
-    """``text`` without the places of the other sides (and the kind of area that follows a name: 工业园区)."""
-    for place in sorted(places, key=len, reverse=True):
-        text = re.sub(re.escape(place) + r"(?:工业园区|高新区|开发区|经开区|新区|园区)?", "", text)
-    return text
 
 
 def _province_reason(scope: Scope, question: Question) -> str | None:
