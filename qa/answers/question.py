@@ -69,10 +69,11 @@ _ASKS_SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|\bsubsid|
 # measure words of counts and of lengths, areas and power (a multi-character word before the character it ends in)
 MEASURE_WORD = r"(?:平方公里|平方米|公里|千米|公顷|千瓦|兆瓦|米|[家个名人项所件条座套台次篇亩吨户元位场批])"
 _ASKED_UNIT = re.compile(rf"(?<![哪第])(?:多少|几)(?:万|亿|千|百)?({MEASURE_WORD})")
-_SAME_UNITS = {"个": "个家项所座件名人条套台批", "家": "家个所", "所": "所个家", "名": "名人位", "人": "人名位",
-               "位": "位名人", "项": "项个件", "件": "件项个", "套": "套", "台": "台套", "次": "次场", "场": "场次",
-               "公里": ("公里", "千米"), "千米": ("千米", "公里"), "平方公里": ("平方公里",), "平方米": ("平方米",),
-               "公顷": ("公顷",), "千瓦": ("千瓦", "兆瓦"), "兆瓦": ("兆瓦", "千瓦"), "米": ("米",)}
+_SAME_UNITS: dict[str, tuple[str, ...]] = {unit: tuple(words) for unit, words in {
+    "个": "个家项所座件名人条套台批", "家": "家个所", "所": "所个家", "名": "名人位", "人": "人名位", "位": "位名人",
+    "项": "项个件", "件": "件项个", "套": "套", "台": "台套", "次": "次场", "场": "场次",
+    "公里": ("公里", "千米"), "千米": ("千米", "公里"), "平方公里": ("平方公里",), "平方米": ("平方米",), "公顷": ("公顷",),
+    "千瓦": ("千瓦", "兆瓦"), "兆瓦": ("兆瓦", "千瓦"), "米": ("米",)}.items()}
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # A question whose answer is one passage from each of several documents.
 _SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地方|其它地方|各地|别的地方|一般怎么|怎么(?:表述|措辞|写|说)|"
@@ -212,7 +213,7 @@ class QuestionAnalyzer:
 
 def _units(text: str) -> tuple[str, ...]:
     """The measure words a figure answering the counts or measures ``text`` asks for may carry."""
-    return tuple(dict.fromkeys(word for unit in _ASKED_UNIT.findall(text) for word in _SAME_UNITS.get(unit, unit)))
+    return tuple(dict.fromkeys(word for unit in _ASKED_UNIT.findall(text) for word in _SAME_UNITS.get(unit, (unit,))))
 
 
 def _formulas(text: str) -> dict[str, int]:
