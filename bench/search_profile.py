@@ -5,7 +5,8 @@ Over one index (the full LawRefBook library is the case that matters), one torch
 * question encoding at batch 1: the service's traced forward pass, and (when ``onnx`` and ``onnxruntime`` are
   installed) an ONNX Runtime export of the same transformer, its vectors checked against the model's;
 * a hybrid search with the question's vector already cached (everything but the encoding) and a lexical search,
-  each at 1, 2 and 8 concurrent threads; the lexical search is the same-run baseline;
+  each at 1, 2 and 8 concurrent threads; the lexical search is the same-run baseline; then the cached hybrid
+  search with its best-sentence scoring skipped (what reading sentence vectors from SQLite costs);
 * hybrid searches with encoding at 8 threads, through each encoder.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/search_profile.py --index /tmp/lawidx [--seconds 8]
@@ -134,6 +135,13 @@ def main() -> None:
     for clients in (1, 2, 8):
         threads("lexical", lambda q: searcher.search(q, k=10, mode="lexical"), cached, clients, args.seconds)
         threads("hybrid, vector cached", lambda q: searcher.search(q, k=10), cached, clients, args.seconds)
+    # what the best-sentence scoring costs: the same searches with it skipped (clause similarity alone)
+    with_sentences = searcher._with_sentences
+    searcher._with_sentences = lambda parsed, dense, lexical_rows: dense
+    for clients in (1, 8):
+        threads("hybrid, vector cached, sentence scoring skipped", lambda q: searcher.search(q, k=10), cached, clients,
+                args.seconds)
+    searcher._with_sentences = with_sentences
     print("hybrid searches with encoding (each question new to the cache):")
     fresh = questions[400:]
     for name, encoder in encoders.items():

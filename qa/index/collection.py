@@ -31,6 +31,7 @@ log = logging.getLogger("qa.index")
 SEGMENTS = "segments"
 CLAUSE_CACHE = 4096
 DOCUMENT_CACHE = 64
+_TOKENIZER_LOCK = threading.Lock()
 
 
 class EmbedderMismatchError(Conflict):
@@ -295,7 +296,11 @@ class Index:
 
     def get_tokenizer(self) -> Tokenizer:
         if self._tokenizer is None:
-            self._tokenizer = Tokenizer()
+            # loading jieba's dictionary holds the interpreter for about a second: once, not once per thread
+            # of the first concurrent searches
+            with _TOKENIZER_LOCK:
+                if self._tokenizer is None:
+                    self._tokenizer = Tokenizer()
         return self._tokenizer
 
     def passage_text(self, clause: Clause) -> str:
