@@ -83,20 +83,6 @@ def live_server(tmp_path_factory, settings: ServiceSettings | None = None, copy:
     return LiveServer(index, settings or ServiceSettings())
 
 
-@pytest.fixture(scope="module")
-def readonly(tmp_path_factory) -> LiveServer:
-    """The seed index, uploads disabled (no token)."""
-    server = live_server(tmp_path_factory)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def client(readonly) -> httpx.Client:
-    with httpx.Client(base_url=readonly.url, timeout=60) as session:
-        yield session
-
-
 def assert_client_error(response: httpx.Response, status: int, *words: str) -> dict:
     """A 4xx JSON body without a traceback that mentions ``words``."""
     assert response.status_code == status, response.text
@@ -255,11 +241,11 @@ def test_unknown_ids(client):
 
 
 # -- token rules ----------------------------------------------------------------------------------
-def test_writes_disabled_without_token(client, readonly):
+def test_writes_disabled_without_token(client, server):
     files = {"files": ("note.txt", NEW_DOC.encode(), "text/plain")}
     assert_client_error(client.post("/documents", files=files), 403, "QA_API_TOKEN")
     assert_client_error(client.post("/documents", files=files, headers=AUTH), 403, "disabled")
     doc_id = client.get("/documents").json()[0]["doc_id"]
     assert_client_error(client.delete(f"/documents/{doc_id}", headers=AUTH), 403, "QA_API_TOKEN")
     assert len(client.get("/documents").json()) == 5
-    assert not (readonly.index / "sources").exists()
+    assert not (server.index / "sources").exists()

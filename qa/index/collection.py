@@ -295,12 +295,9 @@ class Index:
         return int(rows[0]) if len(rows) else None
 
     def get_tokenizer(self) -> Tokenizer:
-        if self._tokenizer is None:
-            # loading jieba's dictionary holds the interpreter for about a second: once, not once per thread
-            # of the first concurrent searches
-            with _TOKENIZER_LOCK:
-                if self._tokenizer is None:
-                    self._tokenizer = Tokenizer()
+        with _TOKENIZER_LOCK:  # jieba's dictionary loads once (a second), not once per first concurrent search
+            if self._tokenizer is None:
+                self._tokenizer = Tokenizer()
         return self._tokenizer
 
     def passage_text(self, clause: Clause) -> str:
