@@ -57,6 +57,8 @@ def test_a_formula_the_documents_name_but_never_spell_out_is_refused_with_the_re
     assert not digits["answerable"] and "8050计划" in digits["refusal_reason"]  # named, never defined
     spelled = client.post("/ask", json={"question": "如皋要构建的“六位一体”科普服务体系指哪六个方面?"}).json()
     assert spelled["answerable"] and "品牌、平台、机制、队伍、改革、阵地" in spelled["sentences"][0]["text"]
+    member = client.post("/ask", json={"question": "如皋方案“八大工程”里的科技赋能民生发展工程,具体要助力哪几类城市建设?"})
+    assert "八大工程" not in (member.json()["refusal_reason"] or "")  # one member is asked about, not what they are
 
 
 def test_a_tasks_responsibility_note_is_quoted_only_when_asked_who_carries_it_out(client):
@@ -81,3 +83,22 @@ def test_a_question_about_a_subsidy_is_answered_only_by_a_sentence_naming_money_
                             ("太仓对科技型企业有贷款贴息吗?", "贷款贴息")):
         answer = client.post("/ask", json={"question": question}).json()
         assert answer["answerable"] and named in answer["sentences"][0]["text"], question
+
+
+def test_each_paragraph_of_a_clause_too_long_for_one_hit_can_answer(client, server):
+    """The article's body is one unnumbered clause of seven paragraphs, too long to read as one hit: a search shows
+    its best paragraph only, an answer may draw on any of them (the present count is not in the best-matching one)."""
+    from qa.retrieval.service import load_searcher
+
+    searcher = load_searcher(server.index)
+    question = "如皋目前有多少家高新技术企业?"
+    shown = searcher.search(question, k=8)
+    drawn = searcher.search(question, k=8, paragraphs=True)
+    assert len({h.clause_id for h in shown}) == len(shown)
+    split = [h for h in drawn if sum(o.clause_id == h.clause_id for o in drawn) > 1]
+    assert split and len({h.passage_id for h in split}) == len(split)
+    for hit in split:  # each paragraph verbatim at its own offsets
+        assert searcher.index.body_slice(hit.doc_id, hit.char_start, hit.char_end) == hit.text
+
+    answer = client.post("/ask", json={"question": question}).json()
+    assert answer["answerable"] and "目前全市共有高新技术企业459家" in answer["sentences"][0]["text"]

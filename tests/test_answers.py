@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -114,6 +115,9 @@ def test_out_of_scope_place_is_refused_with_the_reason(client):
 def test_near_miss_year_and_law_are_refused(client):
     later = client.post("/ask", json={"question": "如皋到2030年高新技术企业要发展到多少家?"}).json()
     assert later["answerable"] is False and "2030年" in later["refusal_reason"] and "如皋市" in later["refusal_reason"]
+    # 南通's own plan ends in 2024: 如皋's plan to 2025 is a county's, and does not speak for its city
+    city = client.post("/ask", json={"question": "南通到2025年高新技术企业要达到多少家?"}).json()
+    assert city["answerable"] is False and city["refusal_reason"] == "文件库中南通市的文件没有涉及2025年（只到2024年）。"
     law = client.post("/ask", json={"question": "劳动合同法规定的试用期最长是多久?"}).json()
     assert law["answerable"] is False and law["refusal_reason"] == "文件库中没有《劳动合同法》。"
     actual = client.post("/ask", json={"question": "太仓2020年全社会研发投入占比实际达到了多少?"}).json()
@@ -124,6 +128,8 @@ def test_near_miss_year_and_law_are_refused(client):
     assert indicator["answerable"] and "410美元" in indicator["answer"]  # 实际使用外资 names an indicator
     figure = client.post("/ask", json={"question": "太仓对科技型企业贷款贴息的具体比例是多少?"}).json()
     assert figure["answerable"] is False  # the clause names 贷款贴息 but states no ratio
+    capital = client.post("/ask", json={"question": "如皋科创投集团的注册资本是多少?"}).json()
+    assert capital["answerable"] is False  # the clauses on the group state no sum of money
 
 
 def test_a_rate_the_asked_places_documents_do_not_state_is_refused_with_the_reason(client):
@@ -373,3 +379,15 @@ def test_shared_spans_offsets():
     assert [clause[s.start:s.end] for s in spans] == ["设立天使", "发挥金融杠杆作用"]
     assert shared_spans(clause, "完全无关的句子") == []
     assert shared_spans("ＡＢＣ科技", "abc科技", min_chars=3)[0].start == 0
+
+
+def test_two_nouns_asked_in_full_meet_their_contraction_in_the_text(server):
+    """高新技术企业 is written 高企 in 南通's plan: the contraction counts as the words; a verb is never contracted."""
+    from qa.answers.candidates import coverage
+    from qa.answers.question import QuestionAnalyzer
+
+    question = QuestionAnalyzer(server.state.snapshot.index).analyse("南通每年新增高新技术企业的目标是多少家?")
+    assert question.abbreviations.keys() == {"高企"} and {"高新技术", "企业"} <= question.abbreviations["高企"]
+    contracted, unrelated = "完善创新型企业梯度培育机制,每年净增高企400家左右", "每年新增省级以上双创载体不少于20家"
+    assert coverage(question, contracted, "") > coverage(question, unrelated, "")
+    assert coverage(question, contracted, "") > coverage(replace(question, abbreviations={}), contracted, "")

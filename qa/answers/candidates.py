@@ -82,7 +82,9 @@ def with_responsibility(chosen: list[Candidate], candidates: list[Candidate], li
 def coverage(question: Question, text: str, region: str) -> float:
     if not question.weight:
         return 0.0
-    covered = sum(weight for term, weight in question.terms.items() if term in text or (region and term in region))
+    standing_for = {t for short, terms in question.abbreviations.items() if short in text for t in terms}
+    covered = sum(weight for term, weight in question.terms.items()
+                  if term in text or term in standing_for or (region and term in region))
     return covered / question.weight
 
 

@@ -168,8 +168,8 @@ class ExtractiveAnswerer:
         if not scope.outside:
             return _province_reason(scope, question)
         if scope.places and scope.covered_places and scope.years and scope.missing_years:
-            ends = [m.period_end or max(m.years, default=0) for m in self.searcher.index.metas
-                    if m.region in self._regions_of(scope.covered_places)]
+            metas = self.searcher.index.metas
+            ends = [metas[i].period_end or max(metas[i].years, default=0) for i in self.scope.documents_of(scope)]
             last = max((e for e in ends if e), default=None)
             places = "、".join(scope.covered_places)
             years = "、".join(f"{y}年" for y in scope.missing_years)
@@ -229,8 +229,14 @@ class ExtractiveAnswerer:
                 [r for r in part.regions if r in filters.region]
             scoped = (filters or Filters()).model_copy(update={"region": wanted or part.regions})
         depth = 15 if question.several and part.name is None else 8
-        hits = self.searcher.search(question.text, k=depth, mode="hybrid", filters=scoped)
-        return list(enumerate(hits))
+        # how things stand now is told in reports, whose long unnumbered text a search shows one paragraph of: such a
+        # question reads every paragraph that ranks (targets, which plans state clause by clause, do not need to)
+        hits = self.searcher.search(question.text, k=depth, mode="hybrid", filters=scoped, paragraphs=question.now)
+        ranked, clauses = [], set()
+        for hit in hits:  # a clause's further paragraphs rank after the clauses found before them
+            ranked.append((len(clauses - {hit.clause_id}), hit))
+            clauses.add(hit.clause_id)
+        return ranked
 
     # -- scoring ---------------------------------------------------------------------------------
     def candidates(self, question: Question, ranked: list[tuple[int, Hit]], query_vector: np.ndarray | None

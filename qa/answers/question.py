@@ -4,6 +4,7 @@ regions it names, and whether its answer spans several documents.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -29,8 +30,8 @@ _WANTS_FIGURE = re.compile(r"(?<!文号是)(?<!字号是)(?<!文号为)多少|(?
                            re.IGNORECASE)
 _WANTS_SHARE = re.compile(r"比例|比重|占比|百分|几成|[税利比费]率|率(?:是|为|有|达|要)|\bpercent(?:age)?\b|\bratio\b|"
                           r"\bshare of\b|\brate\b", re.IGNORECASE)
-_WANTS_MONEY = re.compile(r"金额|多少钱|资金|经费|补贴|补助|奖励|奖补|贴息|贷款|信贷|授信|融资|租金|价格|工资|\bmoney\b|\bfunding\b|"
-                          r"\blending\b|\bloans?\b|\bsubsid|\bgrant|\bwage|\bprice|\byuan\b", re.IGNORECASE)
+_WANTS_MONEY = re.compile(r"金额|多少钱|资金|经费|补贴|补助|奖励|奖补|贴息|贷款|信贷|授信|融资|租金|价格|工资|资本|投资额|\bmoney\b|\bfunding\b|"
+                          r"\blending\b|\bloans?\b|\bsubsid|\bgrant|\bwage|\bprice|\bcapital\b|\byuan\b", re.IGNORECASE)
 # a place in a ranking: 排第几, 名次, 前几位
 _WANTS_RANK = re.compile(r"第几|排名|名次|位次|排在|排第|前几[位名]|\brank(?:ed|ing|s)?\b|\bwhich place\b", re.IGNORECASE)
 _WANTS_DOC_NUMBER = re.compile(r"文号|字号|发文号|\bdocument number\b", re.IGNORECASE)
@@ -53,6 +54,7 @@ _WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还
 _FORMULA = re.compile(r"[“\"「]([^”\"」]{0,6}[一二两三四五六七八九十\d][^”\"」]{0,6})[”\"」]")
 _ASKS_DEFINITION = re.compile(r"具体指|指哪|指的是|指什么|是指|包括哪|包含哪|具体内容|具体是什么|\bstand for\b|\bconsists? of\b",
                               re.IGNORECASE)
+_ONE_OF = re.compile(r"\s*(?:里|中|当中|之中|其中|之一)")
 _ASKS_MEMBERS = re.compile(_ASKS_DEFINITION.pattern + r"|有哪[些几]|是哪[些几]|哪几|\bwhat are the\b", re.IGNORECASE)
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率")
@@ -81,6 +83,7 @@ _SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地
 _REGION_SUFFIX = re.compile(r"(?:市|县|区|省|自治区|自治州|州|镇)$")
 _LATIN = re.compile(r"[A-Za-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_NOUN = re.compile(r"^(?:n(?![rsz])|vn$|j$)")  # jieba's tags of common nouns, verbal nouns and abbreviations
 
 
 @dataclass
@@ -106,6 +109,8 @@ class Question:
         formulas: numbered formulas whose members the question asks for (“四有” → 4), with how many there are.
         unknown: share of the question's content words (by IDF, two characters or more) the collection never
             uses — a question about things no document mentions.
+        abbreviations: the contracted forms of adjacent words of the question that the collection uses (高新技术 +
+            企业 → 高企, 知识 + 产权 → 知产), each with the question's terms it stands for.
     """
 
     text: str
@@ -124,6 +129,7 @@ class Question:
     support: bool = False
     now: bool = False
     units: tuple[str, ...] = ()
+    abbreviations: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def weight(self) -> float:
@@ -208,7 +214,23 @@ class QuestionAnalyzer:
                         regions=regions, several=several, english=english,
                         unknown=unknown / total if total else 0.0, formulas=_formulas(plain),
                         rates=list(dict.fromkeys(_RATE.findall(plain))), support=bool(_ASKS_SUPPORT.search(plain)),
-                        now=bool(_ASKS_NOW.search(plain)) and not _ASKS_TARGET.search(plain), units=units)
+                        now=bool(_ASKS_NOW.search(plain)) and not _ASKS_TARGET.search(plain), units=units,
+                        abbreviations=self._abbreviations(text, terms))
+
+    def _abbreviations(self, text: str, terms: dict[str, float]) -> dict[str, frozenset[str]]:
+        """Chinese contracts two adjacent words to their first characters (高新技术企业 → 高企): each such contraction of
+        two words of the question that the collection uses as a word of its own, with the terms it stands for."""
+        found: dict[str, frozenset[str]] = {}
+        words = self.tokenizer.tagged(text)
+        for (first, first_tag), (second, second_tag) in itertools.pairwise(words):
+            if len(first) < 2 or len(second) < 2 or not (_NOUN.match(first_tag) and _NOUN.match(second_tag)) \
+                    or not (_CJK.match(first) and _CJK.match(second)):
+                continue
+            short = first[0] + second[0]
+            if short in terms or short in text or not self._df(short):
+                continue
+            found[short] = frozenset(t for t in terms if t in first or t in second)
+        return found
 
 
 def _units(text: str) -> tuple[str, ...]:
@@ -223,7 +245,10 @@ def _formulas(text: str) -> dict[str, int]:
     if not _ASKS_MEMBERS.search(text):
         return {}
     found = {}
-    for name in _FORMULA.findall(text):
+    for match in _FORMULA.finditer(text):
+        name = match.group(1)
+        if _ONE_OF.match(text, match.end()):
+            continue  # “八大工程”里的科技赋能民生发展工程: one member is asked about, not what the members are
         counted = max((_NUMERALS[c] for c in name if c in _NUMERALS), default=0)
         if not counted and not _ASKS_DEFINITION.search(text):
             continue  # 落实“人才22条”有哪些举措 asks what is done under it, not what it consists of

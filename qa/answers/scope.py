@@ -199,7 +199,7 @@ class ScopeChecker:
                 scope.programmes.append((name, bool(self.mentioned(name))))
             scope.topics = [topic for specific, topic in _topics(question)
                             if not self.mentioned(specific) and not self.gazetteer.find_spans(specific)]
-        relevant = self._documents_of(scope)
+        relevant = self.documents_of(scope)
         for year in sorted({int(y) for y in _YEAR.findall(_DOC_NUMBER.sub(" ", normalise(question)))}):
             scope.years.append((year, any(self._speaks_of(self.metas[i], year) for i in relevant)))
         if _ACTUAL.search(question):  # a document written by the end of that year can only state its target
@@ -244,15 +244,19 @@ class ScopeChecker:
                     within.append(meta.region or place.name)
         return list(dict.fromkeys(within)) or None
 
-    def _documents_of(self, scope: Scope) -> list[int]:
-        """The documents of the places the question names (all documents when it names none)."""
+    def documents_of(self, scope: Scope) -> list[int]:
+        """The documents of the places the question names (all documents when it names none): a place's own, or
+        when it has none, those of the places within or around it (a county's plan does not speak for its city)."""
         if not scope.covered_places:
             return list(range(len(self.metas)))
-        wanted = [d for name in scope.covered_places for d in self.gazetteer.by_name.get(name, [])]
-        names = set(scope.covered_places)
-        return [i for i, places in enumerate(self.doc_places)
-                if self.metas[i].region in names
-                or any(p.code == d.code or d.contains(p) or p.contains(d) for p in places for d in wanted)]
+        chosen: set[int] = set()
+        for name in scope.covered_places:
+            wanted = self.gazetteer.by_name.get(name, [])
+            own = [i for i, places in enumerate(self.doc_places)
+                   if self.metas[i].region == name or any(p.code == d.code for p in places for d in wanted)]
+            chosen.update(own or [i for i, places in enumerate(self.doc_places)
+                                  if any(d.contains(p) or p.contains(d) for p in places for d in wanted)])
+        return sorted(chosen)
 
     @staticmethod
     def _speaks_of(meta: DocumentMeta, year: int) -> bool:

@@ -12,6 +12,7 @@ import logging
 import re
 
 import jieba
+import jieba.posseg
 
 from qa.clauses.numbering import cn_to_int
 from qa.documents.chinese import normalise
@@ -33,6 +34,7 @@ class Tokenizer:
     def __init__(self) -> None:
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
+        self._tagger = jieba.posseg.POSTokenizer(self._jieba)
 
     def __call__(self, text: str) -> list[str]:
         """Tokens of ``text``: words and their sub-words, numerals as digits, no stopwords or punctuation."""
@@ -46,3 +48,8 @@ class Tokenizer:
                 token = str(value) if value is not None else token
             tokens.append(token)
         return tokens
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """The words of ``text`` in jieba's precise mode (no sub-words) with their parts of speech, normalised as
+        ``__call__`` normalises."""
+        return [(pair.word, pair.flag) for pair in self._tagger.cut(normalise(text)) if pair.word.strip()]

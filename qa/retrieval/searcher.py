@@ -97,7 +97,8 @@ class Searcher:
                 restricted = True
         return mask if restricted else None
 
-    def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid", filters: Filters | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid", filters: Filters | None = None,
+               paragraphs: bool = False) -> list[Hit]:
         """Ranked clauses for ``query``.
 
         Args:
@@ -105,6 +106,9 @@ class Searcher:
             k: hits wanted.
             mode: ``hybrid``, ``dense`` or ``lexical`` (dense modes need an embedder).
             filters: region, issuer, documents, years, validity.
+            paragraphs: each part of a clause too long to read as one hit is a hit of its own (an answer wants the
+                paragraph that holds the fact, which need not be the part that matches the question best); ``k``
+                still counts clauses.
 
         Returns:
             up to ``k`` hits, best first, each a whole clause with its citation.
@@ -128,7 +132,7 @@ class Searcher:
             rows, scores = lexical if mode == "lexical" else dense
             scored = dict(zip(rows.tolist(), scores.tolist(), strict=True))
         self._boost(scored, parsed, mask, lexical_found=len(lexical[0]) > 0)
-        return self._hits(scored, k, SAME_DOC_DECAY if parsed.across_documents else 1.0)
+        return self._hits(scored, k, SAME_DOC_DECAY if parsed.across_documents else 1.0, paragraphs)
 
     def _rank(self, query: str, depth: int, mode: SearchMode, filters: Filters | None) -> tuple:
         """The query parsed, its passage mask, and its lexical, dense and memory rankings (before fusion)."""
@@ -269,8 +273,9 @@ class Searcher:
         position = self._doc_pos[doc_id]
         return int(np.searchsorted(self.index.passage_doc, position, side="left"))
 
-    def _hits(self, scored: dict[int, float], k: int, decay: float = 1.0) -> list[Hit]:
-        """Whole clauses, best first; one hit per clause and per wording; with ``decay`` < 1 documents take turns."""
+    def _hits(self, scored: dict[int, float], k: int, decay: float = 1.0, paragraphs: bool = False) -> list[Hit]:
+        """Whole clauses, best first; one hit per clause (per part of a too-long clause with ``paragraphs``) and per
+        wording; with ``decay`` < 1 documents take turns."""
         ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[: max(4 * k, 50)]
         pending = list(ranked)
         clauses: dict[int, Clause] = {}
@@ -283,15 +288,17 @@ class Searcher:
             return clauses[row]
 
         hits: list[Hit] = []
+        seen_units: set[str] = set()  # clauses, or with ``paragraphs`` the parts of a too-long clause
         seen_clauses: set[str] = set()
         seen_text: dict[bytes, tuple[int, int]] = {}  # text key -> (position in hits, row)
         per_doc: dict[int, int] = {}
-        while pending and len(hits) < k:
+        while pending and len(seen_clauses) < k:
             best = 0 if decay == 1.0 else max(range(len(pending)), key=lambda i: pending[i][1] * decay ** per_doc.get(
                 int(self.index.passage_doc[pending[i][0]]), 0))
             row, score = pending.pop(best)
             clause = clause_of(row)
-            if clause.clause_id in seen_clauses:
+            unit = clause.passage_id if paragraphs and self._whole_span(clause) is None else clause.clause_id
+            if unit in seen_units:
                 continue
             key = self._text_key[row]
             if key in seen_text:
@@ -301,20 +308,28 @@ class Searcher:
                     hits[position] = self._hit(row, hits[position].score, clause)
                     seen_text[key] = (position, row)
                 continue
-            doc = int(self.index.passage_doc[row])
-            per_doc[doc] = per_doc.get(doc, 0) + 1
+            if clause.clause_id not in seen_clauses:
+                doc = int(self.index.passage_doc[row])
+                per_doc[doc] = per_doc.get(doc, 0) + 1
+            seen_units.add(unit)
             seen_clauses.add(clause.clause_id)
             seen_text[key] = (len(hits), row)
             hits.append(self._hit(row, score, clause))
         return hits
 
+    def _whole_span(self, clause: Clause) -> tuple[int, int] | None:
+        """The offsets of the whole of a split clause, None when it is too long to read as one hit."""
+        if clause.parts <= 1:
+            return clause.char_start, clause.char_end
+        first, last = self.index.clause_span(clause.clause_id)
+        return (first, last) if last - first <= MAX_HIT_CHARS else None
+
     def _hit(self, row: int, score: float, clause: Clause) -> Hit:
         start, end, text = clause.char_start, clause.char_end, clause.text
-        if clause.parts > 1:  # the whole clause, verbatim, unless it is too long to read as one hit
-            first, last = self.index.clause_span(clause.clause_id)
-            if last - first <= MAX_HIT_CHARS:
-                start, end = first, last
-                text = self.index.body_slice(clause.doc_id, start, end)
+        whole = self._whole_span(clause)
+        if clause.parts > 1 and whole is not None:  # the whole clause, verbatim, unless it is too long
+            start, end = whole
+            text = self.index.body_slice(clause.doc_id, start, end)
         meta = self.index.metas[int(self.index.passage_doc[row])]
         return Hit(clause_id=clause.clause_id, passage_id=clause.passage_id, doc_id=clause.doc_id,
                    doc_title=meta.title, doc_number=meta.doc_number, issuer=meta.issuer, region=meta.region,
