@@ -220,7 +220,7 @@ class Searcher:
         rows = np.unique(np.concatenate([dense[0], lexical_rows]).astype(np.int64))
         vector = self.query_vector(parsed.residual)
         pids = index.rows.pids[rows].tolist()
-        stored = index.catalog.best_sentence_scores(pids, vector)
+        stored = index.sentences.best_scores(pids, vector)
         if not stored:
             return dense
         clause = index.dense.vectors_of(rows) @ vector
