@@ -6,7 +6,8 @@ Over one index (the full LawRefBook library is the case that matters), one torch
   installed) an ONNX Runtime export of the same transformer, its vectors checked against the model's;
 * a hybrid search with the question's vector already cached (everything but the encoding) and a lexical search,
   each at 1, 2 and 8 concurrent threads; the lexical search is the same-run baseline; then the cached hybrid
-  search with its best-sentence scoring skipped (what reading sentence vectors from SQLite costs);
+  search with its best-sentence scoring skipped (what scoring the candidates' sentences costs, reading their vectors
+  included; it also leaves the lexical-only candidates without a dense score, so it is less work than that alone);
 * hybrid searches with encoding at 8 threads, through each encoder.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/search_profile.py --index /tmp/lawidx [--seconds 8]

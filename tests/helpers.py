@@ -60,6 +60,19 @@ def seed_index_copy(target: Path) -> Path:
     return copy_index(_SEED_BUILT[0], target)
 
 
+def upload_variants(index_dir: Path, folder: Path, count: int, merge: bool = True) -> list[str]:
+    """``count`` variants of ``NEW_DOC`` (样例0市, 样例1市, …) ingested one commit each; their doc_ids."""
+    from qa.ingest import ingest
+
+    folder.mkdir()
+    added = []
+    for i in range(count):
+        path = folder / f"plan{i}.txt"
+        path.write_text(NEW_DOC.replace("测试市", f"样例{i}市"), encoding="utf-8")
+        added += ingest([path], index_dir, merge=merge).added
+    return added
+
+
 def copy_index(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, symlinks=True)
     return target

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qa.index.collection import Index
+from qa.index.collection import Index, segment_folder
 from qa.index.writer import write_lock
 from tests.conftest import ROOT
 from tests.helpers import NEW_DOC, seed_index_copy
@@ -49,7 +49,7 @@ def assert_whole(index_dir: Path, allowed: set[int]) -> int:
         index.clause_rows([0, len(index.passages) - 1])
     with write_lock(index_dir, timeout=5):
         pass
-    registered = {f"{'lex' if r.kind == 'lexical' else 'vec'}-{r.seg:06d}" for r in index.catalog.segments()}
+    registered = {segment_folder(index_dir, r.kind, r.seg).name for r in index.catalog.segments()}
     on_disk = {p.name for p in (index_dir / "segments").iterdir()} if (index_dir / "segments").exists() else set()
     assert registered <= on_disk  # what the catalog names is there (leftovers are cleaned by the next write)
     return count

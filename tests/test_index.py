@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 from qa.index.catalog import Catalog
-from qa.index.collection import EmbedderMismatchError, Index, IndexFormatError
+from qa.index.collection import EmbedderMismatchError, Index, IndexFormatError, segment_folder
 from qa.index.writer import IndexWriter, write_lock
 from qa.ingest import ingest, remove
 from qa.retrieval.service import load_searcher
 from tests.conftest import ROOT
-from tests.helpers import NEW_DOC, cli, copy_index, seed_index_copy
+from tests.helpers import NEW_DOC, cli, copy_index, seed_index_copy, upload_variants
 
 QUERIES = ["如皋到2025年要培育多少家高新技术企业?", "天使投资基金", "研发准备金制度", "科技金融贷款", "知识产权保护"]
 
@@ -97,7 +97,7 @@ def test_kill_during_commit_leaves_the_last_commit(seed_index, tmp_path, delay):
     report = ingest([folder], index_dir)
     assert len(report.added) + len(report.unchanged) == 3
     assert len(Index.open(index_dir).documents) == 8
-    registered = {f"{'lex' if r.kind == 'lexical' else 'vec'}-{r.seg:06d}" for r in Index.open(index_dir).catalog.segments()}
+    registered = {segment_folder(index_dir, r.kind, r.seg).name for r in Index.open(index_dir).catalog.segments()}
     assert {p.name for p in (index_dir / "segments").iterdir()} == registered
 
 
@@ -140,13 +140,7 @@ def test_incremental_ingest_replace_and_removal(seed_index, tmp_path):
 
 def test_merge_compacts_segments_and_keeps_results(seed_index, tmp_path):
     index_dir = copy_index(seed_index, tmp_path / "index")
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    ids = []
-    for i in range(4):
-        path = folder / f"plan{i}.txt"
-        path.write_text(NEW_DOC.replace("测试市", f"样例{i}市"), encoding="utf-8")
-        ids += ingest([path], index_dir).added
+    ids = upload_variants(index_dir, tmp_path / "docs", 4)
     remove(ids[:2], index_dir)
     before = results(index_dir)
     with write_lock(index_dir):
@@ -303,20 +297,21 @@ def test_a_refreshed_view_reads_only_what_changed_and_equals_a_fresh_open(seed_i
 
 
 def test_best_sentence_scores_equal_the_best_of_each_clauses_stored_sentences(seed_index):
-    catalog = Catalog(seed_index)
-    try:
-        pids = [pid for (pid,) in catalog.db.execute("SELECT DISTINCT pid FROM sentences ORDER BY pid")]
-        assert len(pids) > 20
-        rng = np.random.default_rng(3)
-        vector = rng.normal(size=catalog.sentences(pids[:1])[pids[0]][0][2].shape[0]).astype(np.float32)
-        wanted = [int(p) for p in rng.choice(pids, size=20, replace=False)] + [10**9]  # one pid without sentences
-        best = catalog.best_sentence_scores(wanted, vector)
-        stored = catalog.sentences(wanted)
-        assert set(best) == set(stored) and 10**9 not in best
-        for pid, sentences in stored.items():
-            assert best[pid] == pytest.approx(max(float(v @ vector) for _, _, v in sentences), abs=1e-5)
-    finally:
-        catalog.close()
+    index = Index.open(seed_index)
+    sentences = index.sentences
+    assert sentences.segments and not sentences.table  # written as sentence segments, none in the SQLite table
+    pids = index.rows.pids[np.isin(index.rows.pids, sentences.pids)].tolist()
+    assert len(pids) > 20
+    rng = np.random.default_rng(3)
+    vector = rng.normal(size=sentences.segments[0].dim).astype(np.float32)
+    wanted = [int(p) for p in rng.choice(pids, size=20, replace=False)] + [10**9]  # one pid without sentences
+    best = sentences.best_scores(wanted, vector)
+    stored = index.catalog.sentences(wanted)  # what qa.answers.evidence reads: the same segments
+    assert set(best) == set(stored) and 10**9 not in best
+    for pid, rows in stored.items():
+        assert best[pid] == pytest.approx(max(float(v @ vector) for _, _, v in rows), abs=1e-5)
+        assert [(s, e) for s, e, _ in rows] == sorted((s, e) for s, e, _ in rows)  # text order
+    assert index.catalog.best_sentence_scores(wanted, vector) == best
 
 
 def test_concurrent_reads_through_small_caches_return_the_right_clauses(seed_index, monkeypatch):

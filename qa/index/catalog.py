@@ -1,6 +1,6 @@
 """The catalog: documents, passages, segments and commits in one SQLite database (WAL).
 
-It is the index's source of truth and its commit point. Lexical and vector segments are immutable
+It is the index's source of truth and its commit point. Lexical, vector and sentence segments are immutable
 files written before the transaction that registers them; a passage is live exactly when its row is
 in ``passages``, so a deleted document's postings and vectors become tombstones the moment its rows
 go, and files of a commit that never happened are removed by ``orphans``.
@@ -41,7 +41,7 @@ CREATE INDEX IF NOT EXISTS passages_by_clause ON passages(clause_id);
 CREATE INDEX IF NOT EXISTS passages_by_dense ON passages(dense);
 CREATE TABLE IF NOT EXISTS segments(
     seg INTEGER PRIMARY KEY, kind TEXT NOT NULL, rows INTEGER NOT NULL, vector_kind INTEGER NOT NULL DEFAULT 0,
-    commit_no INTEGER NOT NULL, files TEXT);
+    commit_no INTEGER NOT NULL, files TEXT, passages INTEGER);
 CREATE TABLE IF NOT EXISTS commits(commit_no INTEGER PRIMARY KEY, at TEXT NOT NULL, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sentences(
     pid INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, kind INTEGER NOT NULL, vector BLOB NOT NULL,
@@ -76,10 +76,11 @@ class SegmentRecord:
     """A segment registered in the catalog."""
 
     seg: int
-    kind: str  # "lexical" or "vector"
+    kind: str  # "lexical", "vector" or "sentence"
     rows: int
     vector_kind: int = VECTOR_NONE
     files: dict | None = None  # file name → [size, sha256], checked at load (sizes) and by ``qa check`` (all)
+    passages: int | None = None  # passages with rows (a sentence segment has several rows a passage)
 
 
 class Catalog:
@@ -109,6 +110,11 @@ class Catalog:
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(segments)")}
             if columns and "files" not in columns:  # an index written before checksums were kept
                 self.db.execute("ALTER TABLE segments ADD COLUMN files TEXT")
+            if columns and "passages" not in columns and create:  # written before sentence segments (readers
+                self.db.execute("ALTER TABLE segments ADD COLUMN passages INTEGER")  # leave the file alone)
+                columns.add("passages")
+            self._passages_column = not columns or "passages" in columns
+            self.sentence_view = None  # set by the view that opened this catalog (``Index``): sentence segments
             self.db.execute("CREATE TABLE IF NOT EXISTS sentences(pid INTEGER NOT NULL, start INTEGER NOT NULL, "
                             "end INTEGER NOT NULL, kind INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (pid, start))")
             version = self.get_info("format_version")
@@ -187,10 +193,12 @@ class Catalog:
                 "teacher_vectors": by_kind.get(VECTOR_TEACHER, 0), "student_vectors": by_kind.get(VECTOR_STUDENT, 0)}
 
     def segments(self, kind: str | None = None) -> list[SegmentRecord]:
-        query = "SELECT seg, kind, rows, vector_kind, files FROM segments"
+        query = f"SELECT seg, kind, rows, vector_kind, files, {'passages' if self._passages_column else 'NULL'} " \
+                "FROM segments"
         rows = self.db.execute(query + (" WHERE kind = ?" if kind else "") + " ORDER BY seg",
                                (kind,) if kind else ()).fetchall()
-        return [SegmentRecord(*row[:4], files=json.loads(row[4]) if row[4] else None) for row in rows]
+        return [SegmentRecord(*row[:4], files=json.loads(row[4]) if row[4] else None, passages=row[5])
+                for row in rows]
 
     def next_id(self, key: str, count: int = 1) -> int:
         """Reserve ``count`` consecutive ids of a sequence (passage ids, segment numbers); never reused."""
@@ -252,48 +260,47 @@ class Catalog:
         return self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
 
     def add_segment(self, record: SegmentRecord, commit_no: int) -> None:
-        self.db.execute("INSERT INTO segments(seg, kind, rows, vector_kind, commit_no, files) VALUES (?, ?, ?, ?, ?, ?)",
+        self.db.execute("INSERT INTO segments(seg, kind, rows, vector_kind, commit_no, files, passages) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (record.seg, record.kind, record.rows, record.vector_kind, commit_no,
-                         json.dumps(record.files) if record.files else None))
+                         json.dumps(record.files) if record.files else None, record.passages))
 
     def drop_segments(self, segs: Iterable[int]) -> None:
         self.db.executemany("DELETE FROM segments WHERE seg = ?", [(s,) for s in segs])
 
-    def put_sentences(self, rows: Iterable[tuple[int, int, int, np.ndarray]], kind: int) -> None:
-        """Store sentence vectors (pid, start, end, unit vector as float16), replacing older ones."""
-        self.db.executemany(
-            "INSERT OR REPLACE INTO sentences(pid, start, end, kind, vector) VALUES (?, ?, ?, ?, ?)",
-            [(int(pid), int(start), int(end), kind, np.asarray(vector, dtype=np.float16).tobytes())
-             for pid, start, end, vector in rows])
+    # -- the sentences table: sentence vectors of an index written before sentence segments ------------------
+    def has_table_sentences(self) -> bool:
+        """Whether the ``sentences`` table holds rows (only an index written before sentence segments has any)."""
+        return self.db.execute("SELECT 1 FROM sentences LIMIT 1").fetchone() is not None
 
-    def _sentence_rows(self, columns: str, order: str, pids: Iterable[int]) -> list[tuple] | None:
-        """Rows of the sentences table for ``pids`` (in chunks SQLite accepts), or None for an index written before
-        sentence vectors existed."""
+    def table_sentence_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(pid, its row count) of each live passage the ``sentences`` table holds rows of, by pid."""
+        rows = self.db.execute("SELECT pid, count(*) FROM sentences WHERE pid IN (SELECT pid FROM passages) "
+                               "GROUP BY pid ORDER BY pid").fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64)
+
+    def table_sentence_rows(self, pids: Iterable[int], columns: str = "pid, start, end, vector",
+                            order: str = "pid, start") -> list[tuple]:
+        """Rows of the ``sentences`` table for ``pids`` (in chunks SQLite accepts)."""
         wanted = [int(p) for p in pids]
         rows: list[tuple] = []
         for first in range(0, len(wanted), 900):
             chunk = wanted[first:first + 900]
             query = f"SELECT {columns} FROM sentences WHERE pid IN ({','.join('?' * len(chunk))}) ORDER BY {order}"
-            try:
-                rows.extend(self.db.execute(query, chunk).fetchall())
-            except sqlite3.OperationalError:
-                return None
+            rows.extend(self.db.execute(query, chunk).fetchall())
         return rows
 
-    def sentences(self, pids: Iterable[int]) -> dict[int, list[tuple[int, int, np.ndarray]]]:
-        """Stored sentence vectors by pid: [(start, end, float32 vector)] in text order."""
+    def table_sentences(self, pids: Iterable[int]) -> dict[int, list[tuple[int, int, np.ndarray]]]:
+        """Sentence vectors of the ``sentences`` table by pid: [(start, end, float32 vector)] in text order."""
         found: dict[int, list[tuple[int, int, np.ndarray]]] = {}
-        for pid, start, end, blob in self._sentence_rows("pid, start, end, vector", "pid, start", pids) or []:
+        for pid, start, end, blob in self.table_sentence_rows(pids):
             found.setdefault(pid, []).append((start, end, np.frombuffer(blob, dtype=np.float16).astype(np.float32)))
         return found
 
-    def best_sentence_scores(self, pids: Iterable[int], vector: np.ndarray) -> dict[int, float]:
-        """Each pid's best stored sentence similarity to ``vector`` (pids without sentence vectors are left out).
-
-        One matrix product over every sentence of the pids: the per-search cost of ``sentences`` without a Python
-        object per sentence.
-        """
-        rows = self._sentence_rows("pid, vector", "pid", pids)
+    def table_best_sentence_scores(self, pids: Iterable[int], vector: np.ndarray) -> dict[int, float]:
+        """Each pid's best sentence similarity to ``vector`` from the ``sentences`` table (pids without rows there
+        are left out): one matrix product over every sentence of the pids."""
+        rows = self.table_sentence_rows(pids, "pid, vector", "pid")
         if not rows:
             return {}
         owners = np.fromiter((pid for pid, _ in rows), dtype=np.int64, count=len(rows))
@@ -301,6 +308,20 @@ class Catalog:
         scores = matrix.astype(np.float32) @ vector.astype(np.float32)
         starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
         return dict(zip(owners[starts].tolist(), np.maximum.reduceat(scores, starts).tolist(), strict=True))
+
+    def sentences(self, pids: Iterable[int]) -> dict[int, list[tuple[int, int, np.ndarray]]]:
+        """Stored sentence vectors by pid: [(start, end, float32 vector)] in text order, read through the opening
+        view's sentence segments (``qa.index.sentence_segments``) when there is one, else from the table."""
+        if self.sentence_view is not None:
+            return self.sentence_view.sentences(pids)
+        return self.table_sentences(pids)
+
+    def best_sentence_scores(self, pids: Iterable[int], vector: np.ndarray) -> dict[int, float]:
+        """Each pid's best stored sentence similarity to ``vector`` (pids without sentence vectors are left out),
+        through the opening view's sentence segments when there is one, else from the table."""
+        if self.sentence_view is not None:
+            return self.sentence_view.best_scores(pids, vector)
+        return self.table_best_sentence_scores(pids, vector)
 
     def set_dense(self, pids: Iterable[int], kind: int) -> None:
         self.db.executemany("UPDATE passages SET dense = ? WHERE pid = ?", [(kind, int(p)) for p in pids])

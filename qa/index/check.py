@@ -1,7 +1,8 @@
 """``qa check``: verify an index — SQLite's integrity, every segment file against its recorded checksum, rows
-that point nowhere — and, with ``repair``, rebuild what can be rebuilt from the catalog: a damaged lexical
-segment is re-tokenised from the clauses' text, a damaged vector segment is dropped (its passages lose the
-vectors, which the embedding job computes again).
+that point nowhere, sentence segments whose files disagree — and, with ``repair``, rebuild what can be rebuilt
+from the catalog: a damaged lexical segment is re-tokenised from the clauses' text, a damaged vector segment is
+dropped (its passages lose the vectors, which the embedding job computes again), and so is a damaged sentence
+segment (its clauses are scored by their own vector alone, and answers encode their sentences when quoting them).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from qa.index.catalog import VECTOR_NONE, Catalog, SegmentRecord, file_digests
 from qa.index.collection import Index, passage_text, segment_folder
 from qa.index.lexical import Tokenizer
 from qa.index.postings import write_segment
+from qa.index.sentence_segments import SentenceSegment
 from qa.index.writer import IndexWriter, write_lock
 
 
@@ -49,7 +51,22 @@ def damaged_segments(root: Path, catalog: Catalog) -> list[tuple[SegmentRecord, 
             if actual[name] != [size, digest]:
                 found.append((record, f"{folder.name}/{name} does not match its checksum"))
                 break
+        else:
+            if record.kind == "sentence":
+                found += [(record, problem) for problem in [_sentence_problem(folder, record)] if problem]
     return found
+
+
+def _sentence_problem(folder: Path, record: SegmentRecord) -> str | None:
+    """What is inconsistent in a sentence segment whose checksums hold (rows, spans, vectors, passages)."""
+    try:
+        segment = SentenceSegment.load(folder, record.seg)
+    except Exception as err:
+        return f"{folder.name}: cannot be read ({err})"
+    if segment.rows != record.rows or record.passages not in (None, len(segment.pids)):
+        return f"{folder.name}: {segment.rows} rows of {len(segment.pids)} passages, recorded {record.rows} of " \
+               f"{record.passages}"
+    return None
 
 
 def check(root: Path, repair: bool = False) -> CheckReport:
@@ -80,6 +97,9 @@ def _repair(writer: IndexWriter, record: SegmentRecord) -> None:
     catalog = writer.catalog
     with catalog.write():
         catalog.record_commit(f"repair segment {record.seg}")
+        if record.kind == "sentence":  # its clauses are scored by their own vector; answers encode their sentences
+            catalog.drop_segments([record.seg])
+            return
         if record.kind == "vector":
             # passages whose vector lived only there lose it; the embedding job computes it again
             catalog.drop_segments([record.seg])
@@ -129,6 +149,6 @@ def describe(root: Path) -> str:
     index = Index.open(root)
     counts = index.counts()
     return (f"{counts['documents']} documents, {counts['passages']} passages, "
-            f"{len(index.lexical.segments)} lexical and {len(index.dense.segments) if index.dense else 0} vector "
-            "segments")
+            f"{len(index.lexical.segments)} lexical, {len(getattr(index.dense, 'segments', []))} vector and "
+            f"{len(index.sentences.segments)} sentence segments")
 

@@ -24,11 +24,14 @@ from qa.index.catalog import DATABASE, VECTOR_STUDENT, VECTOR_TEACHER, Catalog, 
 from qa.index.lexical import Tokenizer
 from qa.index.milvus import MilvusVectorView, backend, milvus_store
 from qa.index.postings import LexicalSegment, LexicalView
+from qa.index.sentence_segments import SentenceSegment, SentenceView
 from qa.index.vectors import VectorSegment, VectorView
 from qa.schemas import Clause, Document, DocumentMeta
 
 log = logging.getLogger("qa.index")
 SEGMENTS = "segments"
+FOLDER_PREFIX = {"lexical": "lex", "vector": "vec", "sentence": "sen"}
+LOADERS = {"lexical": LexicalSegment.load, "vector": VectorSegment.load, "sentence": SentenceSegment.load}
 CLAUSE_CACHE = 4096
 DOCUMENT_CACHE = 64
 _TOKENIZER_LOCK = threading.Lock()
@@ -49,7 +52,7 @@ def passage_text(title: str, clause: Clause) -> str:
 
 
 def segment_folder(root: Path, kind: str, seg: int) -> Path:
-    return Path(root) / SEGMENTS / f"{'lex' if kind == 'lexical' else 'vec'}-{seg:06d}"
+    return Path(root) / SEGMENTS / f"{FOLDER_PREFIX[kind]}-{seg:06d}"
 
 
 def check_format(root: Path) -> None:
@@ -75,6 +78,7 @@ class Index:
         self.metas: list[DocumentMeta] = []
         self.lexical = LexicalView([], [], 0)
         self.dense: VectorView | None = None
+        self.sentences = SentenceView([], [])
         self.embedder_info: dict | None = None
         self.student_info: dict | None = None
         self._counts: dict[str, int] = {"documents": 0, "passages": 0, "clauses": 0, "teacher_vectors": 0,
@@ -95,7 +99,8 @@ class Index:
         Args:
             root: the index folder.
             previous: an older view of the same folder whose loaded segments may be reused.
-            only: load the segments of this kind alone (``lexical`` or ``vector``; a merge needs no other), or
+            only: load the segments of this kind alone (``lexical``, ``vector`` or ``sentence``; a merge needs no
+                other), or
                 ``catalog``: the model and counts the index records, no rows.
         """
         index = cls(root)
@@ -140,6 +145,7 @@ class Index:
                 fresh = {m.doc_id: m for m in catalog.metas(only=self.rows.changed)}
                 self.metas = [kept.get(d) or fresh[d] for d in self.rows.doc_ids]
             segments = catalog.segments()
+            table_sentences = catalog.has_table_sentences()
             self.embedder_info = catalog.get_info("embedder")
             self.student_info = catalog.get_info("student")
         dense = np.bincount(self.rows.dense.astype(np.int64), minlength=3) if len(self.rows.dense) else np.zeros(3, int)
@@ -157,6 +163,7 @@ class Index:
 
         lexical, lexical_maps = [], []
         vectors, vector_maps = [], []
+        sentences, sentence_live = [], []
         self.damaged = []
         for record in segments:
             if getattr(self, "_only", None) and record.kind != self._only:
@@ -172,8 +179,7 @@ class Index:
                     problem = f"{folder.name} is missing"
                 if problem is None:
                     try:
-                        self._loaded[key] = LexicalSegment.load(folder, record.seg) if record.kind == "lexical" \
-                            else VectorSegment.load(folder, record.seg)
+                        self._loaded[key] = LOADERS[record.kind](folder, record.seg)
                     except FileNotFoundError:
                         if not missing_is_damage:
                             raise
@@ -188,6 +194,9 @@ class Index:
             if record.kind == "lexical":
                 lexical.append(segment)
                 lexical_maps.append(row_map(segment.pids))
+            elif record.kind == "sentence":
+                sentences.append(segment)
+                sentence_live.append(row_map(segment.pids) >= 0)
             else:
                 vectors.append(segment)
                 vector_maps.append(row_map(segment.pids))
@@ -195,6 +204,8 @@ class Index:
         self._loaded = {k: v for k, v in self._loaded.items() if k in live_keys}
         size = len(self.rows.pids)
         self.lexical = LexicalView(lexical, lexical_maps, size)
+        self.sentences = SentenceView(sentences, sentence_live, catalog, table_sentences)
+        catalog.sentence_view = self.sentences  # what ``catalog.sentences`` reads (qa.answers.evidence asks it)
         seen = np.zeros(size, dtype=bool)
         for i in range(len(vector_maps) - 1, -1, -1):  # a newer segment's vector replaces an older one's
             mapped = vector_maps[i]
@@ -206,7 +217,7 @@ class Index:
             vector_maps[i] = mapped
         dim = int((self.embedder_info or {}).get("dim") or 0)
         self.dense = VectorView(vectors, vector_maps, size, dim) if vectors and dim else None
-        if dim and getattr(self, "_only", None) != "lexical" and backend() == "milvus":
+        if dim and getattr(self, "_only", None) in (None, "vector") and backend() == "milvus":
             self.dense = MilvusVectorView(milvus_store(dim), self.rows.pids, self.rows.dense, self.rows.doc_rows,
                                           self.rows.doc_ids, dim)
 

@@ -3,8 +3,8 @@
 Passages without a model vector (none yet, or the student's) are taken from the documents officials
 marked useful first (most marked first, so what is asked about is served by the model soonest), then
 newest document first, in batches; each batch is encoded without holding the write lock and committed
-as one vector segment, so a kill loses at most the batch in flight and the next run resumes where it stopped. Uploads and
-deletes interleave between batches (a passage deleted meanwhile is skipped). For a large first
+as one vector segment and one sentence segment, so a kill loses at most the batch in flight and the next run
+resumes where it stopped. Uploads and deletes interleave between batches (a passage deleted meanwhile is skipped). For a large first
 ingest the job also fits the student (``qa.embed.student``) on a random sample and gives every
 remaining passage a student vector, so dense search covers the library within the ingest.
 """
@@ -216,7 +216,7 @@ def run(root: Path, embedder: Embedder, batch: int = BATCH, progress: Progress |
                 writer = IndexWriter(root)
                 try:
                     report.embedded += writer.add_vectors(pids, vectors, VECTOR_TEACHER, sentences=sentences)
-                    if len(writer.catalog.segments("vector")) > 16:
+                    if max(len(writer.catalog.segments(kind)) for kind in ("vector", "sentence")) > 16:
                         writer.merge()
                 finally:
                     writer.close()

@@ -1,7 +1,8 @@
 """Sentence vectors: each clause's sentences embedded on their own, for choosing the sentence that answers.
 
 They are computed by whoever computes the clause's vector (the model during ingest or in the embedding
-job, the student for student-covered passages) and stored in the catalog beside the passage.
+job, the student for student-covered passages) and stored in a sentence segment of the same commit
+(``qa.index.sentence_segments``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Writing an index: one atomic commit per change, segments appended, merged in the background.
 
-A commit writes its lexical and vector segments as new folders, then registers them together with
+A commit writes its lexical, vector and sentence segments as new folders, then registers them together with
 the documents and passages in one SQLite transaction: either all of it is visible or none. Deleting
 a document deletes its rows, which turns its postings and vectors into tombstones; ``merge`` rewrites
 small or half-dead segments into one and retires the old folders. One writer at a time holds the
@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import Unavailable
-from qa.index import postings, vectors
+from qa.index import postings, sentence_segments, vectors
 from qa.index.catalog import VECTOR_NONE, VECTOR_TEACHER, Catalog, SegmentRecord, file_digests
 from qa.index.collection import SEGMENTS, Index, check_format, segment_folder
 from qa.index.milvus import backend, milvus_store
+from qa.index.sentence_segments import table_rows
 from qa.index.sentence_vectors import SentenceRows, sentence_rows
 from qa.schemas import Document
 
@@ -200,7 +201,7 @@ class IndexWriter:
         pids = np.arange(first, first + count, dtype=np.int64)
         tokens = [t for p in batch for t in p.tokens]
         written = []
-        seg = catalog.next_id("next_segment", 2)
+        seg = catalog.next_id("next_segment", 3)
         lexical_folder = segment_folder(self.root, "lexical", seg)
         postings.write_segment(lexical_folder, pids, tokens)
         written.append(lexical_folder)
@@ -234,9 +235,20 @@ class IndexWriter:
             offset += n
         if kind != VECTOR_NONE and encode_sentences is not None:
             clauses = [c for p in batch for c in p.document.clauses]
-            catalog.put_sentences(sentence_rows(pids, clauses, encode_sentences), kind)
+            folder = self._write_sentences(seg + 2, sentence_rows(pids, clauses, encode_sentences), kind)
+            written += [folder] if folder is not None else []
         result.passages += count
         return written
+
+    def _write_sentences(self, seg: int, rows: SentenceRows, kind: int) -> Path | None:
+        """Write ``rows`` as sentence segment ``seg`` and register it in the open transaction (None: no rows)."""
+        if not rows:
+            return None
+        folder = segment_folder(self.root, "sentence", seg)
+        count, passages = sentence_segments.write_segment(folder, rows)
+        self.catalog.add_segment(SegmentRecord(seg, "sentence", count, kind, file_digests(folder), passages),
+                                 self.catalog.commit_no)
+        return folder
 
     def add_vectors(self, pids: np.ndarray, matrix: np.ndarray, kind: int = VECTOR_TEACHER,
                     note: str = "embed", sentences: SentenceRows | None = None) -> int:
@@ -254,7 +266,7 @@ class IndexWriter:
             if not keep.any():
                 return 0
             catalog.record_commit(note)
-            folder = None
+            folder = sentence_folder = None
             if backend() == "milvus":
                 owners = dict(catalog.db.execute(f"SELECT pid, doc_id FROM passages WHERE pid IN "
                                                  f"({','.join('?' * int(keep.sum()))})",
@@ -271,10 +283,12 @@ class IndexWriter:
                                         catalog.commit_no)
                 catalog.set_dense(pids[keep].tolist(), kind)
                 if sentences:
-                    catalog.put_sentences([row for row in sentences if row[0] in live], kind)
+                    sentence_folder = self._write_sentences(catalog.next_id("next_segment"),
+                                                            [row for row in sentences if row[0] in live], kind)
             except BaseException:
-                if folder is not None:
-                    shutil.rmtree(folder, ignore_errors=True)
+                for written in (folder, sentence_folder):
+                    if written is not None:
+                        shutil.rmtree(written, ignore_errors=True)
                 raise
         return int(keep.sum())
 
@@ -282,13 +296,17 @@ class IndexWriter:
     def merge(self, force: bool = False, view: Index | None = None) -> int:
         """Rewrite small or half-dead segments of each kind into one; returns the number of segments retired.
 
+        A forced merge also moves the sentence vectors of an index written before sentence segments out of the
+        catalog's ``sentences`` table into the merged sentence segment.
+
         Args:
             force: merge every segment of a kind into one.
             view: an open view of the latest commit (the service's): its loaded segments are merged instead
                 of opening them again.
         """
         retired = 0
-        for kind in ("lexical", "vector"):
+        for kind in ("lexical", "vector", "sentence"):
+            table = force and kind == "sentence" and self.catalog.has_table_sentences()
             if not force and self._all_alive_and_few(kind):
                 continue  # the plan would be empty: do not load the segments to find that out
             current = view is not None and view.generation == self.catalog.commit_no and not view.damaged
@@ -296,28 +314,42 @@ class IndexWriter:
             segments = [s for s in self.catalog.segments() if s.kind == kind]
             if kind == "lexical":
                 loaded, maps = opened.lexical.segments, opened.lexical.row_maps
+            elif kind == "sentence":  # maps: which passages of each segment are live and not superseded
+                loaded, maps = opened.sentences.segments, opened.sentences.winning
             elif opened.dense is not None and backend() != "milvus":  # Milvus compacts its own segments
                 loaded, maps = opened.dense.segments, opened.dense.row_maps
             else:
                 continue
-            chosen = _merge_plan([len(m) for m in maps], [int((m >= 0).sum()) for m in maps], force,
-                                 flat_below=vectors.APPROXIMATE_ABOVE if kind == "vector" else 0)
-            if not chosen:
+            if kind == "sentence":
+                sizes = [s.rows for s in loaded]
+                alive = [int(s.count[keep].sum()) for s, keep in zip(loaded, maps, strict=True)]
+            else:
+                sizes, alive = [len(m) for m in maps], [int((m >= 0).sum()) for m in maps]
+            chosen = list(range(len(loaded))) if table else \
+                _merge_plan(sizes, alive, force, flat_below=vectors.APPROXIMATE_ABOVE if kind == "vector" else 0)
+            if not chosen and not table:
                 continue
             seg = self.catalog.next_id("next_segment")
             folder = segment_folder(self.root, kind, seg)
             picked = [loaded[i] for i in chosen]
             picked_maps = [maps[i] for i in chosen]
+            passages = None
             if kind == "lexical":
                 rows = postings.merge_segments(picked, picked_maps, folder)
+            elif kind == "sentence":
+                rows, passages = sentence_segments.merge_segments(picked, picked_maps, folder,
+                                                                  table_rows(self.catalog, opened.sentences) if table else None)
             else:
                 rows = vectors.merge_segments(picked, picked_maps, folder)
             try:
                 with self.catalog.write():
-                    self.catalog.record_commit(f"merge {kind} {len(chosen)} segments")
-                    self.catalog.add_segment(SegmentRecord(seg, kind, rows, files=file_digests(folder)),
-                                             self.catalog.commit_no)
+                    self.catalog.record_commit(f"merge {kind} {len(chosen)} segments"
+                                               + (" and the sentences table" if table else ""))
+                    self.catalog.add_segment(SegmentRecord(seg, kind, rows, files=file_digests(folder),
+                                                           passages=passages), self.catalog.commit_no)
                     self.catalog.drop_segments(segments[i].seg for i in chosen)
+                    if table:
+                        self.catalog.db.execute("DELETE FROM sentences")
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
@@ -331,16 +363,23 @@ class IndexWriter:
     def _all_alive_and_few(self, kind: str) -> bool:
         """No more segments of ``kind`` than allowed and too few dead rows for any of them to be half-dead, from
         the catalog's counts alone (every live passage has one lexical row, and one vector row once it has a
-        vector; the dead rows, wherever they are, cannot exceed the dead share of the smallest segment)."""
+        vector; the dead rows, wherever they are, cannot exceed the dead share of the smallest segment).
+
+        Sentence segments count passages (``SegmentRecord.passages``); clauses with no sentence to embed make their
+        dead look a few fewer; sentences still in the catalog's table (an older index) make the count negative, and
+        the plan is then made from the loaded segments."""
         segments = self.catalog.segments(kind)
         if not segments or len(segments) > MAX_SEGMENTS:
             return not segments
         if kind == "vector" and _flat_group(s.rows for s in segments):
             return False
+        units = [s.passages if kind == "sentence" else s.rows for s in segments]
+        if None in units:  # a sentence segment written without its count
+            return False
         where = "" if kind == "lexical" else " WHERE dense > 0"
         live = self.catalog.db.execute(f"SELECT count(*) FROM passages{where}").fetchone()[0]
-        dead = sum(s.rows for s in segments) - live
-        return 0 <= dead <= MAX_DEAD_SHARE * min(s.rows for s in segments)
+        dead = sum(units) - live
+        return 0 <= dead <= MAX_DEAD_SHARE * min(units)
 
 
 def _merge_plan(sizes: list[int], alive: list[int], force: bool, max_segments: int = MAX_SEGMENTS,

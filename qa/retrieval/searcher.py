@@ -223,13 +223,11 @@ class Searcher:
             return dense
         rows = np.unique(np.concatenate([dense[0], lexical_rows]).astype(np.int64))
         vector = self.query_vector(parsed.residual)
-        pids = index.rows.pids[rows].tolist()
-        stored = index.catalog.best_sentence_scores(pids, vector)
-        if not stored:
+        best = index.sentences.best(index.rows.pids[rows], vector)
+        if np.isnan(best).all():
             return dense
         clause = index.dense.vectors_of(rows) @ vector
-        best = np.array([stored.get(pid, score) for pid, score in zip(pids, clause.tolist(), strict=True)],
-                        dtype=clause.dtype)
+        best = np.where(np.isnan(best), clause, best).astype(clause.dtype)
         has_vector = index.dense.covered[rows]
         rows, scores = rows[has_vector], ((clause + best) / 2)[has_vector]
         order = np.argsort(-scores, kind="stable")
