@@ -114,9 +114,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, help="an index of corpus/ (default: build one)")
     parser.add_argument("--write", action="store_true", help=f"write the fitted model to {MODEL_FILE}")
+    parser.add_argument("--also", type=Path, nargs="*", default=[],
+                        help="more question files to fit on, every split (sets no longer blind)")
     args = parser.parse_args()
     answerer, searcher = open_answerer(args.index)
     fit = [q for q in load(OWN) if q["split"] == "fit"] + (load(EXTRA) if EXTRA.exists() else [])
+    for path in args.also:
+        fit += load(path)
+    trained_on = " + ".join(["bench/data/dev_questions.jsonl split=fit", "dev_questions_extra.jsonl",
+                             *(path.name for path in args.also)])
     parts = examples(answerer, fit)
     rows = [[c.features[n] for n in FEATURES] for part in parts for c in part["candidates"]]
     labels = [label for part in parts for label in part["labels"]]
@@ -144,7 +150,7 @@ def main() -> None:
               for row, label in zip(part_rows, part_labels, strict=True)]
     threshold, separation = best_threshold(scored)
     model = AnswerModel(sentence=sentence, answerable=answerable, threshold=round(threshold, 4), provenance={
-        "fitted": True, "by": "bench/fit_answers.py", "on": "bench/data/dev_questions.jsonl split=fit + dev_questions_extra.jsonl",
+        "fitted": True, "by": "bench/fit_answers.py", "on": trained_on,
         "questions": len(fit), "sentences": len(labels), "positives": int(sum(labels)), "l2": L2,
         "wrong_answer_cost": WRONG_ANSWER_COST, "answerable_features": choice[1], "answerable_l2": choice[2],
         "date": time.strftime("%Y-%m-%d"), **separation})

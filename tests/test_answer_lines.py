@@ -61,6 +61,17 @@ def test_a_formula_the_documents_name_but_never_spell_out_is_refused_with_the_re
     assert "八大工程" not in (member.json()["refusal_reason"] or "")  # one member is asked about, not what they are
 
 
+def test_a_counted_set_whose_members_no_sentence_lists_is_refused_with_the_reason(client):
+    """如皋's article counts its national incubators (国家级孵化器4家) but never names them: asked which they are, no
+    sentence answers, and the refusal says the number is there and the names are not; a quoted formula after 除了
+    is what the question sets aside, not what it asks about."""
+    counted = client.post("/ask", json={"question": "如皋现有的4家国家级孵化器具体是哪几家?"}).json()
+    assert not counted["answerable"] and "国家级孵化器" in counted["refusal_reason"] and counted["nearest"]
+    assert "没有列出" in counted["refusal_reason"]
+    besides = client.post("/ask", json={"question": "太仓除了“一院三所”以外,还要做好哪两家机构的落地服务?"}).json()
+    assert besides["answerable"] and "西交利物浦大学创业家学院" in besides["sentences"][0]["text"]
+
+
 def test_a_tasks_responsibility_note_is_quoted_only_when_asked_who_carries_it_out(client):
     """"(责任单位:…)" after a task names who carries it out: quoted after the task when the question asks that,
     never as the answer to what the task is."""

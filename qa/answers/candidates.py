@@ -112,11 +112,12 @@ def restates_title(sentence: str, hit: Hit) -> bool:
 def leaves_formula_unexplained(question: Question, sentence: str) -> bool:
     """The question asks what a formula's members are, and the sentence does not spell them out: it does not name the
     formula, or names it only (“四有型”科创项目) without a definition right after the name (即, 包括, ：) or as many
-    members listed beside it (品牌、平台、机制、队伍、改革、阵地“六位一体”)."""
-    if not question.formulas:
+    members listed beside it (品牌、平台、机制、队伍、改革、阵地“六位一体”); or the question asks which ones a counted
+    set holds (4家国家级孵化器分别是哪几家) and the sentence gives the set's number, not its members."""
+    if not question.formulas and not question.counted:
         return False
     normal = normalise(sentence)
-    for name, members in question.formulas.items():
+    for name, members in {**question.formulas, **question.counted}.items():
         at = normal.find(name)
         if at < 0:
             continue

@@ -341,6 +341,11 @@ def _formula_unexplained(question: Question, ranked: list[tuple[int, Hit]]) -> s
     """Why a question about a formula's members has no answer when the documents name the formula but never spell it
     out (a near miss: the programme is there, what it stands for is not)."""
     named = [name for name in question.formulas if any(name in normalise(hit.text) for _, hit in ranked)]
+    counted = [name for name in question.counted if any(name in normalise(hit.text) for _, hit in ranked)]
+    if counted and not named:
+        if question.english:
+            return f"The documents give the number of {counted[0]} but do not name them."
+        return f"文件中提到了{counted[0]}的数量，但没有列出是哪些。"
     if not named:
         return None
     if question.english:

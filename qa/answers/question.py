@@ -55,7 +55,12 @@ _FORMULA = re.compile(r"[“\"「]([^”\"」]{0,6}[一二两三四五六七八�
 _ASKS_DEFINITION = re.compile(r"具体指|指哪|指的是|指什么|是指|包括哪|包含哪|具体内容|具体是什么|\bstand for\b|\bconsists? of\b",
                               re.IGNORECASE)
 _ONE_OF = re.compile(r"\s*(?:里|中|当中|之中|其中|之一)")
-_ASKS_MEMBERS = re.compile(_ASKS_DEFINITION.pattern + r"|有哪[些几]|是哪[些几]|哪几|\bwhat are the\b", re.IGNORECASE)
+_ASKS_MEMBERS = re.compile(_ASKS_DEFINITION.pattern + r"|有哪[些几]|是哪[些几]|哪几|(?:具体|分别)(?:是|为|有)?哪|"
+                           r"\bwhat are the\b", re.IGNORECASE)
+_BESIDES = re.compile(r"除(?:了)?[^，,。？?]{0,6}$")  # 除了提升现有“一院三所”,还…: the question is about something else
+# a counted set whose members are asked for (4家国家级孵化器分别是哪几家): the count and the noun after it
+_COUNTED = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)(?:家|个|所|项|座|条)((?:(?!分别|具体|都是|各是|包括|包含)"
+                      r"[\u4e00-\u9fff]){2,10}?)(?=分别|具体|都是|各是|是哪|有哪|包括|包含)")
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率")
 # a question about how things stand now (眼下已经有多少家), not also about a target (还要再添几家, 目标, 到2025年)
@@ -107,6 +112,7 @@ class Question:
         rates: the rates the question asks for by name (建有率): another indicator's percentage is not theirs.
         now: it asks how things stand now, not a target: a target line (到2025年…达180家) does not answer it.
         formulas: numbered formulas whose members the question asks for (“四有” → 4), with how many there are.
+        counted: sets the question counts and asks the members of (4家国家级孵化器分别是哪几家 → 国家级孵化器: 4).
         unknown: share of the question's content words (by IDF, two characters or more) the collection never
             uses — a question about things no document mentions.
         abbreviations: the contracted forms of adjacent words of the question that the collection uses (高新技术 +
@@ -125,6 +131,7 @@ class Question:
     english: bool = False
     unknown: float = 0.0
     formulas: dict[str, int] = field(default_factory=dict)
+    counted: dict[str, int] = field(default_factory=dict)
     rates: list[str] = field(default_factory=list)
     support: bool = False
     now: bool = False
@@ -213,6 +220,7 @@ class QuestionAnalyzer:
                         validity=bool(_WANTS_VALIDITY.search(text)),
                         regions=regions, several=several, english=english,
                         unknown=unknown / total if total else 0.0, formulas=_formulas(plain),
+                        counted=_counted(plain),
                         rates=list(dict.fromkeys(_RATE.findall(plain))), support=bool(_ASKS_SUPPORT.search(plain)),
                         now=bool(_ASKS_NOW.search(plain)) and not _ASKS_TARGET.search(plain), units=units,
                         abbreviations=self._abbreviations(text, terms))
@@ -247,12 +255,25 @@ def _formulas(text: str) -> dict[str, int]:
     found = {}
     for match in _FORMULA.finditer(text):
         name = match.group(1)
-        if _ONE_OF.match(text, match.end()):
+        if _ONE_OF.match(text, match.end()) or _BESIDES.search(text, 0, match.start()):
             continue  # “八大工程”里的科技赋能民生发展工程: one member is asked about, not what the members are
         counted = max((_NUMERALS[c] for c in name if c in _NUMERALS), default=0)
         if not counted and not _ASKS_DEFINITION.search(text):
             continue  # 落实“人才22条”有哪些举措 asks what is done under it, not what it consists of
         found[name] = 0 if not counted else counted if counted >= 2 and "多" not in name else 2
+    return found
+
+
+def _counted(text: str) -> dict[str, int]:
+    """Counted sets whose members ``text`` asks for (4家国家级孵化器分别是哪几家 → 国家级孵化器: 4)."""
+    if not _ASKS_MEMBERS.search(text):
+        return {}
+    found = {}
+    for match in _COUNTED.finditer(text):
+        count = match.group(1)
+        number = int(count) if count.isdigit() else _NUMERALS.get(count, 0)
+        if number >= 2:
+            found[match.group(2)] = number
     return found
 
 
