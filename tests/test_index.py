@@ -17,6 +17,7 @@ import pytest
 
 from qa.index.catalog import Catalog
 from qa.index.collection import EmbedderMismatchError, Index, IndexFormatError, segment_folder
+from qa.index.merge_plan import all_alive_and_few
 from qa.index.writer import IndexWriter, write_lock
 from qa.ingest import ingest, remove
 from qa.retrieval.service import load_searcher
@@ -164,9 +165,9 @@ def test_unforced_merge_retires_a_dead_segment_and_is_skipped_when_nothing_is_du
     remove(added, index_dir, merge=False)  # the new document's segments are now all dead rows
     with write_lock(index_dir):
         writer = IndexWriter(index_dir)
-        assert not writer._all_alive_and_few("lexical")  # the catalog's counts see the dead rows
+        assert not all_alive_and_few(writer.catalog, "lexical")  # the catalog's counts see the dead rows
         assert writer.merge() >= 2  # one lexical and one vector segment retired, unforced
-        assert writer._all_alive_and_few("lexical") and writer._all_alive_and_few("vector")
+        assert all_alive_and_few(writer.catalog, "lexical") and all_alive_and_few(writer.catalog, "vector")
         assert writer.merge() == 0  # nothing due: decided without loading a segment
         writer.close()
     assert len(Catalog(index_dir).segments()) <= before
@@ -320,9 +321,10 @@ def test_concurrent_reads_through_small_caches_return_the_right_clauses(seed_ind
     import threading
 
     import qa.index.collection as collection
+    import qa.index.corpus_views as corpus_views
 
     monkeypatch.setattr(collection, "CLAUSE_CACHE", 8)
-    monkeypatch.setattr(collection, "DOCUMENT_CACHE", 2)
+    monkeypatch.setattr(corpus_views, "DOCUMENT_CACHE", 2)
     index = Index.open(seed_index)
     rows = np.arange(len(index.passages))
     stored = index.catalog.clauses([int(p) for p in index.rows.pids[rows]])

@@ -2,8 +2,9 @@
 
 ``Index.open`` reads the live rows of the catalog in one transaction and memory-maps the segments
 they live in. Clauses and document bodies stay in SQLite and are read on demand (with a small cache),
-so a law library's text is not held in memory. The view never changes; a later commit is seen by
-opening a new view (``Index.refresh``), which reuses the segments already loaded.
+so a law library's text is not held in memory (``Index.passages`` and ``Index.documents`` are the views
+of ``qa.index.corpus_views``). The view never changes; a later commit is seen by opening a new view
+(``Index.refresh``), which reuses the segments already loaded.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -21,19 +21,19 @@ import numpy as np
 from qa.embed.base import Embedder
 from qa.errors import Conflict
 from qa.index.catalog import DATABASE, VECTOR_STUDENT, VECTOR_TEACHER, Catalog, CatalogError, LiveRows
+from qa.index.corpus_views import DocumentMap, PassageList
 from qa.index.lexical import Tokenizer
 from qa.index.milvus import MilvusVectorView, backend, milvus_store
 from qa.index.postings import LexicalSegment, LexicalView
 from qa.index.sentence_segments import SentenceSegment, SentenceView
 from qa.index.vectors import VectorSegment, VectorView
-from qa.schemas import Clause, Document, DocumentMeta
+from qa.schemas import Clause, DocumentMeta
 
 log = logging.getLogger("qa.index")
 SEGMENTS = "segments"
 FOLDER_PREFIX = {"lexical": "lex", "vector": "vec", "sentence": "sen"}
 LOADERS = {"lexical": LexicalSegment.load, "vector": VectorSegment.load, "sentence": SentenceSegment.load}
 CLAUSE_CACHE = 4096
-DOCUMENT_CACHE = 64
 _TOKENIZER_LOCK = threading.Lock()
 
 
@@ -353,59 +353,3 @@ def _size_problem(folder: Path, files: dict | None) -> str | None:
         if path.stat().st_size != size:
             return f"{folder.name}/{name} has {path.stat().st_size} bytes where {size} were written"
     return None
-
-
-class PassageList:
-    """The live passages of a view as a read-only sequence of ``Clause`` (read from SQLite on demand)."""
-
-    def __init__(self, index: Index):
-        self.index = index
-
-    def __len__(self) -> int:
-        return len(self.index.rows.pids)
-
-    def __getitem__(self, row: int) -> Clause:
-        if not 0 <= int(row) < len(self):
-            raise IndexError(row)
-        return self.index.clause_rows([int(row)])[0]
-
-    def __iter__(self) -> Iterator[Clause]:
-        for start in range(0, len(self), 2000):
-            yield from self.index.clause_rows(range(start, min(start + 2000, len(self))))
-
-    def __bool__(self) -> bool:
-        return len(self) > 0
-
-
-class DocumentMap(Mapping[str, Document]):
-    """The documents of a view by id, each read whole (body and clauses) on demand, a few cached."""
-
-    def __init__(self, index: Index):
-        self.index = index
-        self._cache: OrderedDict[str, Document] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __getitem__(self, doc_id: str) -> Document:
-        with self._lock:
-            document = self._cache.get(doc_id)
-        if document is None:
-            if doc_id not in self.index._doc_position() or self.index.catalog is None:
-                raise KeyError(doc_id)
-            document = self.index.catalog.document(doc_id)
-            if document is None:
-                raise KeyError(doc_id)
-        with self._lock:
-            self._cache[doc_id] = document
-            self._cache.move_to_end(doc_id)
-            while len(self._cache) > DOCUMENT_CACHE:
-                self._cache.popitem(last=False)
-        return document
-
-    def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self.index._doc_position()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.index.rows.doc_ids)
-
-    def __len__(self) -> int:
-        return len(self.index.rows.doc_ids)

@@ -3,9 +3,9 @@
 A commit writes its lexical, vector and sentence segments as new folders, then registers them together with
 the documents and passages in one SQLite transaction: either all of it is visible or none. Deleting
 a document deletes its rows, which turns its postings and vectors into tombstones; ``merge`` rewrites
-small or half-dead segments into one and retires the old folders. One writer at a time holds the
-folder's lock (a POSIX record lock, which the kernel drops when its holder dies and worker processes
-do not inherit).
+small or half-dead segments into one (which ones: ``qa.index.merge_plan``) and retires the old folders.
+One writer at a time holds the folder's lock (a POSIX record lock, which the kernel drops when its holder
+dies and worker processes do not inherit).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from qa.errors import Unavailable
 from qa.index import postings, sentence_segments, vectors
 from qa.index.catalog import VECTOR_NONE, VECTOR_TEACHER, Catalog, SegmentRecord, file_digests
 from qa.index.collection import SEGMENTS, Index, check_format, segment_folder
+from qa.index.merge_plan import all_alive_and_few, merge_plan
 from qa.index.milvus import backend, milvus_store
 from qa.index.sentence_segments import table_rows
 from qa.index.sentence_vectors import SentenceRows, sentence_rows
@@ -33,8 +34,6 @@ from qa.schemas import Document
 
 log = logging.getLogger("qa.index")
 LOCK_FILE = "write.lock"
-MAX_SEGMENTS = 8
-MAX_DEAD_SHARE = 0.3
 Progress = Callable[[str], None]
 
 
@@ -307,7 +306,7 @@ class IndexWriter:
         retired = 0
         for kind in ("lexical", "vector", "sentence"):
             table = force and kind == "sentence" and self.catalog.has_table_sentences()
-            if not force and self._all_alive_and_few(kind):
+            if not force and all_alive_and_few(self.catalog, kind):
                 continue  # the plan would be empty: do not load the segments to find that out
             current = view is not None and view.generation == self.catalog.commit_no and not view.damaged
             opened = view if current else Index.open(self.root, only=kind)  # per kind: the other kind's would lack it
@@ -326,7 +325,7 @@ class IndexWriter:
             else:
                 sizes, alive = [len(m) for m in maps], [int((m >= 0).sum()) for m in maps]
             chosen = list(range(len(loaded))) if table else \
-                _merge_plan(sizes, alive, force, flat_below=vectors.APPROXIMATE_ABOVE if kind == "vector" else 0)
+                merge_plan(sizes, alive, force, flat_below=vectors.APPROXIMATE_ABOVE if kind == "vector" else 0)
             if not chosen and not table:
                 continue
             seg = self.catalog.next_id("next_segment")
@@ -359,53 +358,6 @@ class IndexWriter:
             if self.progress:
                 self.progress(f"merged {len(chosen)} {kind} segments into one of {rows} rows")
         return retired
-
-    def _all_alive_and_few(self, kind: str) -> bool:
-        """No more segments of ``kind`` than allowed and too few dead rows for any of them to be half-dead, from
-        the catalog's counts alone (every live passage has one lexical row, and one vector row once it has a
-        vector; the dead rows, wherever they are, cannot exceed the dead share of the smallest segment).
-
-        Sentence segments count passages (``SegmentRecord.passages``); clauses with no sentence to embed make their
-        dead look a few fewer; sentences still in the catalog's table (an older index) make the count negative, and
-        the plan is then made from the loaded segments."""
-        segments = self.catalog.segments(kind)
-        if not segments or len(segments) > MAX_SEGMENTS:
-            return not segments
-        if kind == "vector" and _flat_group(s.rows for s in segments):
-            return False
-        units = [s.passages if kind == "sentence" else s.rows for s in segments]
-        if None in units:  # a sentence segment written without its count
-            return False
-        where = "" if kind == "lexical" else " WHERE dense > 0"
-        live = self.catalog.db.execute(f"SELECT count(*) FROM passages{where}").fetchone()[0]
-        dead = sum(units) - live
-        return 0 <= dead <= MAX_DEAD_SHARE * min(units)
-
-
-def _merge_plan(sizes: list[int], alive: list[int], force: bool, max_segments: int = MAX_SEGMENTS,
-                flat_below: int = 0) -> list[int]:
-    """Which segments to merge: all when forced; else the half-dead ones, plus the smallest ones while there
-    are more than ``max_segments`` (so sizes grow in tiers and a big segment is rarely rewritten); and the
-    segments under ``flat_below`` live rows (vectors searched exactly, without an IVF index) once together
-    they reach it: every search reads each such segment whole."""
-    count = len(sizes)
-    if force:
-        return list(range(count)) if count > 1 or (count == 1 and alive[0] < sizes[0]) else []
-    chosen = [i for i in range(count) if sizes[i] and (sizes[i] - alive[i]) / sizes[i] > MAX_DEAD_SHARE]
-    flat = [i for i in range(count) if i not in chosen and alive[i] < flat_below]
-    if _flat_group((alive[i] for i in flat), flat_below):
-        chosen += flat
-    rest = sorted((i for i in range(count) if i not in chosen), key=lambda i: (alive[i], i))
-    excess = len(rest) + (1 if chosen else 0) - max_segments
-    if excess > 0:
-        chosen += rest[:excess + (0 if chosen else 1)]
-    return sorted(chosen) if len(chosen) > 1 or (chosen and alive[chosen[0]] < sizes[chosen[0]]) else []
-
-
-def _flat_group(rows: Iterable[int], floor: int = vectors.APPROXIMATE_ABOVE) -> bool:
-    """Two or more segments too small for an IVF index that together are large enough for one."""
-    small = [n for n in rows if n < floor]
-    return len(small) > 1 and sum(small) >= floor
 
 
 def passage_text_of(document: Document, clause) -> str:
