@@ -3,7 +3,8 @@
 Over one index (the full LawRefBook library is the case that matters), one torch and one FAISS thread per search:
 
 * question encoding at batch 1: the service's traced forward pass, and (when ``onnx`` and ``onnxruntime`` are
-  installed) an ONNX Runtime export of the same transformer, its vectors checked against the model's;
+  installed) an ONNX Runtime export of the same transformer, its vectors checked against the model's; then the
+  traced pass in batches of 2 to 16 questions (what a question costs when concurrent ones share one call);
 * a hybrid search with the question's vector already cached (everything but the encoding) and a lexical search,
   each at 1, 2 and 8 concurrent threads; the lexical search is the same-run baseline; then the cached hybrid
   search with its best-sentence scoring skipped (what scoring the candidates' sentences costs, reading their vectors
@@ -129,6 +130,13 @@ def main() -> None:
         for q in questions[100:200]:
             encoder.encode([prompt + q])
         print(f"  {name}: {(time.perf_counter() - started) * 10:.1f} ms")
+    # concurrent questions batched into one call: what a question costs then (padding to the batch's longest)
+    print("question encoding in batches, traced, one thread (ms a question):")
+    for size in (1, 2, 4, 8, 16):
+        started = time.perf_counter()
+        for start in range(100, 260, size):
+            traced.encode([prompt + q for q in questions[start:start + size]])
+        print(f"  batch {size}: {(time.perf_counter() - started) * 1000 / 160:.1f} ms")
     cached = questions[:400]
     searcher.cache_size = len(cached)
     searcher.warm(cached)

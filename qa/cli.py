@@ -225,6 +225,29 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compact(args: argparse.Namespace) -> int:
+    from qa.index.catalog import Catalog
+    from qa.ingest import compact
+
+    root = index_dir(args.index)
+
+    def older_sentences() -> bool:
+        catalog = Catalog(root)
+        try:
+            return catalog.has_table_sentences()
+        finally:
+            catalog.close()
+    before = older_sentences()
+    retired = compact(root, force=args.all)
+    moved = before and not older_sentences()
+    if args.json:
+        _print_json({"retired_segments": retired, "sentences_moved": moved})
+    else:
+        print(f"merged: {retired} segment(s) retired{'; sentence vectors moved into a sentence segment' if moved else ''}"
+              f"; index {root}")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from qa.index.check import check, describe
 
@@ -232,13 +255,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = check(root, repair=args.repair)
     if args.json:
         _print_json({"ok": report.ok, "problems": report.problems, "repaired": report.repaired,
-                     "segments": report.segments, "passages": report.passages})
+                     "segments": report.segments, "passages": report.passages,
+                     "older_sentences": report.older_sentences})
         return 0 if report.ok else 1
     for problem in report.problems:
         print(f"{'repaired' if problem in report.repaired else 'damaged'}: {problem}",
               file=sys.stderr if problem not in report.repaired else sys.stdout)
     if report.ok:
         print(f"index {root} is whole: {describe(root)}")
+        if report.older_sentences:
+            print("its sentence vectors are stored the older way (in the catalog): searches read them more slowly; "
+                  "`qa compact --all` moves them into a sentence segment")
         return 0
     print(f"index {root} is damaged; `qa check --repair` rebuilds lexical segments from the stored text and drops "
           "damaged vector segments (the embedding job recomputes them)", file=sys.stderr)
@@ -335,6 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-seconds", type=float)
     p.add_argument("--model", help="embedding model (default: the one that built the index)")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("compact", help="merge small or half-dead segments now; --all merges each kind into one "
+                       "(and moves an older index's sentence vectors into a sentence segment)")
+    p.add_argument("--all", action="store_true", help="merge every segment of a kind into one")
+    p.set_defaults(func=cmd_compact)
 
     p = sub.add_parser("check", help="verify the index (SQLite, segment checksums); --repair rebuilds what it can")
     p.add_argument("--repair", action="store_true")

@@ -266,13 +266,14 @@ def remove(doc_ids: list[str], index_dir: Path, *, progress: Progress | None = N
     return missing
 
 
-def compact(index_dir: Path, lock_timeout: float = 600.0, view=None) -> int:
+def compact(index_dir: Path, lock_timeout: float = 600.0, view=None, force: bool = False) -> int:
     """Merge small or half-dead segments (what ``ingest`` and ``remove`` do after their commit unless told
     not to); returns the number of segments retired. ``view``: an open view of the latest commit whose loaded
-    segments the merge may use."""
+    segments the merge may use; ``force``: merge every segment of a kind into one (and move an older index's
+    sentence vectors out of the catalog into a sentence segment)."""
     with write_lock(Path(index_dir), timeout=lock_timeout):
         writer = IndexWriter(Path(index_dir))
         try:
-            return writer.merge(view=view)
+            return writer.merge(force=force, view=view)
         finally:
             writer.close()

@@ -4,6 +4,7 @@ and interrupted writes."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from qa.index.check import check
 from qa.index.collection import Index, segment_folder
 from qa.index.writer import IndexWriter, write_lock
 from qa.ingest import ingest, remove
-from tests.helpers import NEW_DOC, copy_index, seed_index_copy, upload_variants
+from tests.helpers import NEW_DOC, cli, copy_index, seed_index_copy, upload_variants
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +197,20 @@ def test_student_then_model_vectors_keep_the_newest_sentences(seed_index, tmp_pa
         writer.add_vectors(np.array([pid]), vector, VECTOR_TEACHER, sentences=[(pid, s, e, v) for s, e, v in model])
         writer.close()
     assert_same(Index.open(root).sentences.sentences([pid]), {pid: model})
+
+
+def test_qa_check_names_the_older_sentence_storage_and_qa_compact_all_moves_it(seed_index, tmp_path):
+    """The command line migrates an index written before sentence segments: ``qa check`` says how, ``qa compact
+    --all`` does it in one commit, and the search results stay the same."""
+    root = table_index(seed_index, tmp_path / "index")
+    before = json.loads(cli("search", "高新技术企业", "--json", index=root).stdout)
+    assert "qa compact --all" in cli("check", index=root).stdout
+    assert json.loads(cli("check", "--json", index=root).stdout)["older_sentences"]
+    moved = json.loads(cli("compact", "--all", "--json", index=root).stdout)
+    assert moved["sentences_moved"]
+    assert not json.loads(cli("check", "--json", index=root).stdout)["older_sentences"]
+    assert "qa compact --all" not in cli("check", index=root).stdout
+    assert len(Index.open(root).sentences.segments) == 1
+    assert json.loads(cli("search", "高新技术企业", "--json", index=root).stdout) == before
+    again = json.loads(cli("compact", "--json", index=root).stdout)  # nothing left to move or merge
+    assert again == {"retired_segments": 0, "sentences_moved": False}

@@ -28,6 +28,7 @@ class CheckReport:
     repaired: list[str] = field(default_factory=list)
     segments: int = 0
     passages: int = 0
+    older_sentences: bool = False  # sentence vectors still in the catalog's table (an index from before segments)
 
     @property
     def ok(self) -> bool:
@@ -78,6 +79,7 @@ def check(root: Path, repair: bool = False) -> CheckReport:
         damaged = damaged_segments(root, catalog)
         report.segments = len(catalog.segments())
         report.passages = catalog.counts()["passages"]
+        report.older_sentences = catalog.has_table_sentences()
     finally:
         catalog.close()
     report.problems += [problem for _, problem in damaged]
