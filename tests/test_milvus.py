@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import pytest
 
 from qa.index import milvus
@@ -51,13 +52,23 @@ def questions() -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def test_vectors_live_in_milvus_not_in_segments(milvus_index, monkeypatch):
+def test_vectors_live_in_milvus_not_in_segments(milvus_index, local_index, monkeypatch):
     monkeypatch.setenv("QA_BACKEND", "milvus")
     index = Index.open(milvus_index)
     assert isinstance(index.dense, milvus.MilvusVectorView) and index.dense.coverage == len(index.passages)
     assert not [p for p in (milvus_index / "segments").iterdir() if p.name.startswith("vec-")]
     store = milvus.milvus_store(384)
     assert store.count() == len(index.passages)
+    # the sentence vectors stay in the index folder: the search reads them beside Milvus's clause vectors
+    sentence_folders = [p for p in (milvus_index / "segments").iterdir() if p.name.startswith("sen-")]
+    assert sentence_folders and len(index.sentences.segments) == len(sentence_folders)
+    assert not index.sentences.table
+    query = np.full(384, 1 / np.sqrt(384), dtype=np.float32)
+    scored = index.sentences.best(index.rows.pids, query)
+    local = Index.open(local_index)
+    expected = local.sentences.best(local.rows.pids, query)
+    assert np.isfinite(scored).sum() == np.isfinite(expected).sum() > 0  # the same passages have sentence rows
+    assert np.sort(scored[np.isfinite(scored)]) == pytest.approx(np.sort(expected[np.isfinite(expected)]), abs=1e-6)
 
 
 def test_same_top_ten_and_same_refusals_as_local(milvus_index, local_index, monkeypatch):
