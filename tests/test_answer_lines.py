@@ -73,12 +73,12 @@ def test_a_counted_set_whose_members_no_sentence_lists_is_refused_with_the_reaso
 
 
 def test_a_tasks_responsibility_note_is_quoted_only_when_asked_who_carries_it_out(client):
-    """"(责任单位:…)" after a task names who carries it out: quoted after the task when the question asks that,
-    never as the answer to what the task is."""
+    """"(责任单位:…)" after a task names who carries it out: quoted first when the question asks that, the task it
+    belongs to right after it from the same clause; never as the answer to what the task is."""
     note = re.compile(r"^[（(〔]责任单位")
     notes = [s for s in client.post("/ask", json={"question": "如皋建设龙游河科创走廊由哪些部门负责?"}).json()["sentences"]]
     asked = [i for i, s in enumerate(notes) if note.match(s["text"])]
-    assert asked and asked[0] > 0 and notes[asked[0]]["citation"] == notes[asked[0] - 1]["citation"]
+    assert asked == [0] and len(notes) > 1 and notes[0]["citation"] == notes[1]["citation"]
     for question in ("如皋打造龙游河科创走廊要做什么?", "What does Rugao plan for its international science cooperation?",
                      "如皋怎样推动科技人才集聚?", "各地文件一般怎么表述科技金融?"):
         answer = client.post("/ask", json={"question": question}).json()

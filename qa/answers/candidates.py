@@ -70,12 +70,13 @@ class Candidate:
 
 
 def with_responsibility(chosen: list[Candidate], candidates: list[Candidate], limit: int) -> list[Candidate]:
-    """``chosen`` with the responsibility note of the first chosen task that has one, right after it."""
+    """``chosen`` with the responsibility note of the first chosen task that has one, right before it: the note is
+    what the question asks (who carries the task out), the task says which task it is."""
     for position, answer in enumerate(chosen):
         note = next((c for c in candidates if c.hit.passage_id == answer.hit.passage_id and c.start >= answer.end
                      and RESPONSIBILITY.match(c.text.strip())), None)
         if note is not None and note not in chosen:
-            return (chosen[:position + 1] + [note] + chosen[position + 1:])[:limit]
+            return (chosen[:position] + [note] + chosen[position:])[:limit]
     return chosen
 
 
