@@ -38,6 +38,7 @@ _PRESENT_LINE = re.compile(r"目前|现有|已有|已经|共有|截至|现已|�
 _SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|补偿|奖金|减免|扶持资金|专项资金|引导资金|\d\s*(?:万|亿)?元")
 _COUNTED = re.compile(r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*"
                       rf"({MEASURE_WORD})")
+NAMES_WHO = re.compile(r"负责|牵头")  # a sentence that says who carries something out
 ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|哪些部门|哪个部门|什么部门|谁负责|由谁|负责部门"
                                   r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
@@ -70,13 +71,17 @@ class Candidate:
 
 
 def with_responsibility(chosen: list[Candidate], candidates: list[Candidate], limit: int) -> list[Candidate]:
-    """``chosen`` with the responsibility note of the first chosen task that has one, right before it: the note is
-    what the question asks (who carries the task out), the task says which task it is."""
+    """``chosen`` with the responsibility note of the first chosen task that has one, right before that task: the note
+    is what the question asks (who carries the task out), the task says which task it is. The pair leads, after
+    only those sentences that themselves say who leads or is responsible (县发改、科技…等部门负责牵头…)."""
     for position, answer in enumerate(chosen):
         note = next((c for c in candidates if c.hit.passage_id == answer.hit.passage_id and c.start >= answer.end
                      and RESPONSIBILITY.match(c.text.strip())), None)
         if note is not None and note not in chosen:
-            return (chosen[:position] + [note] + chosen[position:])[:limit]
+            earlier = chosen[:position]
+            saying = [c for c in earlier if NAMES_WHO.search(c.text)]
+            rest = [c for c in earlier if c not in saying] + chosen[position + 1:]
+            return (saying + [note, answer] + rest)[:limit]
     return chosen
 
 
