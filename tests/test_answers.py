@@ -120,6 +120,11 @@ def test_near_miss_year_and_law_are_refused(client):
     assert city["answerable"] is False and city["refusal_reason"] == "文件库中南通市的文件没有涉及2025年（只到2024年）。"
     law = client.post("/ask", json={"question": "劳动合同法规定的试用期最长是多久?"}).json()
     assert law["answerable"] is False and law["refusal_reason"] == "文件库中没有《劳动合同法》。"
+    # a publication named in 《》 that is a held article's source (稿件来源, read into its issuer) is in the collection
+    source = client.post("/ask", json={"question": "《群众·决策资讯》刊登的文章里,如皋在全国科技创新百强县中排第几?"}).json()
+    assert source["answerable"] and "第12位" in source["answer"]
+    other = client.post("/ask", json={"question": "《人民日报》刊登的文章里,如皋在全国科技创新百强县中排第几?"}).json()
+    assert other["answerable"] is False and other["refusal_reason"] == "文件库中没有《人民日报》。"
     actual = client.post("/ask", json={"question": "太仓2020年全社会研发投入占比实际达到了多少?"}).json()
     assert actual["answerable"] is False and actual["refusal_reason"] == "文件库中太仓市的文件成文于2018年，没有2020年的实际完成情况。"
     noun = client.post("/ask", json={"question": "如皋市2024年的实际研发投入是多少?"}).json()  # 实际 + a noun

@@ -155,6 +155,8 @@ class ScopeChecker:
         for meta in metas:
             self.doc_places.append(self.gazetteer.document_places(meta.region, meta.issuer, meta.title))
         self.titles = [short_title(t) for m in metas for t in {m.title, m.notice_title or ""} if t]
+        # an article's source (稿件来源:《群众·决策资讯》) is read into its issuer, out of the body: held as well
+        self.sources = [short_title(m.issuer.strip("《》")) for m in metas if m.issuer and m.issuer.startswith("《")]
         # the collection's own regions count as places even where the gazetteer lacks them (a new district)
         self.own_regions: dict[str, str] = {}
         for region in {m.region for m in metas if m.region}:
@@ -288,7 +290,8 @@ class ScopeChecker:
 
     def _held(self, name: str) -> bool:
         wanted = short_title(name)
-        if any(wanted in title or title in wanted for title in self.titles if len(title) >= 2):
+        if any(wanted in title or title in wanted for title in self.titles if len(title) >= 2) \
+                or wanted in self.sources:
             return True
         return bool(self.mentioned is not None and self.mentioned(wanted))
 
