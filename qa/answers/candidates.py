@@ -163,8 +163,8 @@ def answers_nothing(question: Question, sentence: str, hit: Hit, end: int) -> bo
 def figure_near(question: Question, sentence: str) -> bool:
     """Whether a figure of the kind asked for sits within a few characters of a question word."""
     normal = normalise(sentence)
-    figures = [p for p in figure_positions(sentence, question.figure or "any")
-               if not question.units or _unit_at(normal, p) in question.units]
+    figures = [p for p in figure_positions(sentence, question.figure or "any")  # a rank's 位/名 is its own pattern's
+               if not question.units or question.figure == "rank" or _unit_at(normal, p) in question.units]
     if not figures:
         return False
     for term in question.rates or question.terms:  # a rate asked by name is that rate, not another's percentage
