@@ -123,6 +123,9 @@ def test_near_miss_year_and_law_are_refused(client):
     # a publication named in 《》 that is a held article's source (稿件来源, read into its issuer) is in the collection
     source = client.post("/ask", json={"question": "《群众·决策资讯》刊登的文章里,如皋在全国科技创新百强县中排第几?"}).json()
     assert source["answerable"] and "第12位" in source["answer"]
+    # an actual value asked (实际达到了多少) is not answered by a target line (2025年…超3.3%)
+    actual_share = client.post("/ask", json={"question": "如皋2022年研发投入占GDP的比重实际达到了多少?"}).json()
+    assert actual_share["answerable"] is False and "3.3%" not in actual_share["answer"]
     # a rank asked with 前几位 is met by the ordinal 前40位 (its 位 is the rank's own, not a unit to match)
     ranked = client.post("/ask", json={"question": "南通高新区到2024年营业收入要超过多少?在全国要排进前几位?"}).json()
     assert ranked["answerable"] and "前40位" in ranked["sentences"][0]["text"]
