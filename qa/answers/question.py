@@ -59,7 +59,7 @@ _ASKS_MEMBERS = re.compile(_ASKS_DEFINITION.pattern + r"|有哪[些几]|是哪[�
                            r"\bwhat are the\b", re.IGNORECASE)
 _BESIDES = re.compile(r"除(?:了)?[^，,。？?]{0,6}$")  # 除了提升现有“一院三所”,还…: the question is about something else
 # a counted set whose members are asked for (4家国家级孵化器分别是哪几家): the count and the noun after it
-_COUNTED = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)(?:家|个|所|项|座|条)((?:(?!分别|具体|都是|各是|包括|包含)"
+_COUNTED_SET = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)(?:家|个|所|项|座|条)((?:(?!分别|具体|都是|各是|包括|包含)"
                       r"[\u4e00-\u9fff]){2,10}?)(?=分别|具体|都是|各是|是哪|有哪|包括|包含)")
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率")
@@ -270,7 +270,7 @@ def _counted(text: str) -> dict[str, int]:
     if not _ASKS_MEMBERS.search(text):
         return {}
     found = {}
-    for match in _COUNTED.finditer(text):
+    for match in _COUNTED_SET.finditer(text):
         count = match.group(1)
         number = int(count) if count.isdigit() else _NUMERALS.get(count, 0)
         if number >= 2:
