@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 
 import pytest
 
-from qa.answers.citations import CitedAnswer, citation_holds, make_citation
 from qa.answers.scope import ScopeChecker
-from qa.answers.similar import shared_spans
-from qa.answers.text import containment, has_figure, has_money, has_percent, numbers_supported, sentence_spans
 from qa.documents.gazetteer import Gazetteer
 from tests.conftest import ROOT, SHARED
 
@@ -345,60 +341,3 @@ def test_whether_a_document_is_still_in_force_is_answered_from_its_period_with_a
     assert indicator["note"] is None and "100家" in indicator["answer"]  # 有效期内 qualifies an indicator here
     span = client.post("/ask", json={"question": "南通的国家创新型城市行动方案时间跨度是哪几年?"}).json()
     assert span["answerable"] and "2022—2024年" in span["sentences"][0]["text"]  # which years it covers: its period
-
-
-
-# -- unit tests -----------------------------------------------------------------------------------
-def test_sentence_spans_are_offsets_of_sentences():
-    text = "（一）主要目标。到2025年，科技型中小企业超1500家；高企达到300家！\n1.推进创新\n二、"
-    spans = sentence_spans(text)
-    assert [text[s:e] for s, e in spans] == ["主要目标", "到2025年，科技型中小企业超1500家", "高企达到300家", "推进创新"]
-
-
-def test_figures_shares_money_and_numbers():
-    assert has_figure("新增上市科创企业20家以上") and has_figure("涟政办发〔2024〕7号")
-    assert not has_figure("到2025年") and not has_figure("第三代半导体") and not has_figure("培育一批骨干企业")
-    # a number inside a short quoted name or an ordinal is no quantity; one outside it still is
-    assert not has_figure("牢牢把握“四个面向”战略方向") and not has_figure("加快实施“8050计划”")
-    assert not has_figure("依据第二十条") and has_figure("“科技新九条”兑现资金3000万元")
-    assert has_percent("比重达5.4%") and has_percent("占比百分之十") and not has_percent("投入1亿元")
-    assert has_money("每年为企业提供信贷资金不低于1亿元") and not has_money("人才60人")
-    assert numbers_supported("培养省级科技企业家5名", "到2025年,培养省级科技企业家5名、市级科技企业家30名")
-    assert not numbers_supported("培养省级科技企业家50名", "培养省级科技企业家5名")
-    assert containment("设立天使投资基金", "设立天使投资基金,推动投贷联动") == 1.0
-
-
-def test_citation_must_match_the_body(server):
-    snapshot = server.state.snapshot
-    hit = snapshot.searcher.search("天使投资基金", k=1)[0]
-    start = hit.text.index("天使")
-    good = make_citation(1, hit, start, start + 4)
-    assert citation_holds(good, snapshot.index)
-    shifted = good.model_copy(update={"quote_start": good.quote_start + 1, "quote_end": good.quote_end + 1})
-    assert not citation_holds(shifted, snapshot.index)
-    invented = good.model_copy(update={"quote": "天使贷款"})
-    assert not citation_holds(invented, snapshot.index)
-    cited = CitedAnswer(snapshot.index)
-    assert cited.add(hit.text[start:start + 4], hit, start, start + 4)
-    assert not cited.add("x", hit.model_copy(update={"text": "被改动的条款" + hit.text}), 0, 2)
-    assert len(cited) == 1 and cited.text() == f"{hit.text[start:start + 4]}[1]。"
-
-
-def test_shared_spans_offsets():
-    clause = "推动设立天使基金,更好地发挥金融杠杆作用,助推人才科创项目加速发展"
-    spans = shared_spans(clause, "设立天使投资基金，更好发挥金融杠杆作用")
-    assert [clause[s.start:s.end] for s in spans] == ["设立天使", "发挥金融杠杆作用"]
-    assert shared_spans(clause, "完全无关的句子") == []
-    assert shared_spans("ＡＢＣ科技", "abc科技", min_chars=3)[0].start == 0
-
-
-def test_two_nouns_asked_in_full_meet_their_contraction_in_the_text(server):
-    """高新技术企业 is written 高企 in 南通's plan: the contraction counts as the words; a verb is never contracted."""
-    from qa.answers.candidates import coverage
-    from qa.answers.question import QuestionAnalyzer
-
-    question = QuestionAnalyzer(server.state.snapshot.index).analyse("南通每年新增高新技术企业的目标是多少家?")
-    assert question.abbreviations.keys() == {"高企"} and {"高新技术", "企业"} <= question.abbreviations["高企"]
-    contracted, unrelated = "完善创新型企业梯度培育机制,每年净增高企400家左右", "每年新增省级以上双创载体不少于20家"
-    assert coverage(question, contracted, "") > coverage(question, unrelated, "")
-    assert coverage(question, contracted, "") > coverage(replace(question, abbreviations={}), contracted, "")
