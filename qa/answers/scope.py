@@ -2,9 +2,10 @@
 
 A question about 上海市 is not answered from 如皋's documents, however similar the wording. Places are
 found with the gazetteer of Chinese administrative divisions (``qa.documents.gazetteer``): full names,
-short forms (如皋) and, in English questions, their pinyin (Rugao). A named place is covered when a document's region is that place, lies within it
-(a province's question meets its cities' documents) or contains it (a city's plan speaks for its
-counties); a city's question is not answered from one of its counties' documents (淮安市 ≠ 涟水县).
+short forms (如皋) and, in English questions, their pinyin (Rugao). A named place is covered when a document's region
+is that place, lies within it (a province's question meets its cities' documents) or contains it and names it (a
+city's plan speaks for the counties it mentions; a district it never names has no documents here); a city's question
+is not answered from one of its counties' documents (淮安市 ≠ 涟水县).
 A county's short form counts only as a word of its own (大城县's 大城 is not in 大城市). Laws and documents are named in 《》 or as law words (劳动合同法, 民法典); years as ``2030年``; programmes as
 quoted names of the form programmes take (“8050计划”, “科技新九条”, “包干制”): one no document mentions is
 not in the collection, whatever its neighbours say; so is a topic named by a specific word before a generic head
@@ -179,7 +180,7 @@ class ScopeChecker:
             canonical = divisions[0].name
             if canonical in seen:
                 continue
-            covered = self._covered(divisions)
+            covered = self._covered(divisions, written)
             if not covered and self._destination(question, normal, written, start, end):
                 continue  # where something is built or sought (到上海建飞地), not whose documents answer
             seen.add(canonical)
@@ -211,13 +212,19 @@ class ScopeChecker:
                     scope.unreported.append((year, max(written)))
         return scope
 
-    def _covered(self, divisions: list[Division]) -> bool:
+    def _covered(self, divisions: list[Division], written: str) -> bool:
+        """A document is the place's own, lies within it (a province), or contains it (a city's plan for its
+        counties) and names it: a district no document mentions has none of its own targets in the collection."""
+        within = False
         for places in self.doc_places:
             for place in places:
-                if any(d.code == place.code or (d.level == "province" and d.contains(place))
-                       or place.contains(d) for d in divisions):
+                if any(d.code == place.code or (d.level == "province" and d.contains(place)) for d in divisions):
                     return True
-        return False
+                within = within or any(place.contains(d) for d in divisions)
+        if not within:
+            return False
+        names = self._chinese_names(written) if written.isascii() else [written, *(d.name for d in divisions)]
+        return self.mentioned is None or any(self.mentioned(name) for name in names)
 
     def _destination(self, question: str, normal: str, written: str, start: int, end: int) -> bool:
         """The place is where the question's subject goes, builds or cooperates (到上海, 与上海合作, 在上海建…, build …
