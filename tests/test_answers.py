@@ -149,6 +149,18 @@ def test_a_rate_the_asked_places_documents_do_not_state_is_refused_with_the_reas
     assert traditional["answerable"] and "68.5%" in traditional["sentences"][0]["text"]
 
 
+def test_an_indicator_only_other_places_documents_state_is_refused_with_the_reason(client):
+    """A near miss: 南通's and 如皋's plans set a 技术合同成交额 target, 太仓's never uses the words."""
+    near_miss = client.post("/ask", json={"question": "太仓到2020年技术合同成交额要达到多少亿元?"}).json()
+    assert not near_miss["answerable"] and near_miss["nearest"]
+    assert near_miss["refusal_reason"] == "文件库中太仓市的文件没有提到“技术合同成交额”。"
+    stated = client.post("/ask", json={"question": "如皋到2025年输出技术合同成交额要突破多少?"}).json()
+    assert stated["answerable"] and "80亿元" in stated["answer"]
+    # one word the place writes otherwise (规上 for 规模以上) is a contraction, not a missing indicator
+    contracted = client.post("/ask", json={"question": "太仓要求高新技术产业产值占规上工业总产值多少?"}).json()
+    assert contracted["answerable"] and "48%" in contracted["answer"]
+
+
 def test_a_count_whose_measure_word_no_figure_carries_is_refused(client):
     """涟水的人才公寓有多少套?: 涟水's documents count projects (个) and people, never flats (套)."""
     assert not client.post("/ask", json={"question": "涟水的人才公寓有多少套?"}).json()["answerable"]
@@ -317,6 +329,17 @@ def test_a_place_the_subject_goes_to_is_not_the_questions_scope(client, server):
     assert answer["answerable"] and any("上海" in s["text"] and "飞地" in s["text"] for s in answer["sentences"])
     own = client.post("/ask", json={"question": "上海的科技创新政策是什么?"}).json()
     assert own["answerable"] is False and own["refusal_reason"] == "文件库中没有上海市的文件。"
+
+
+def test_a_district_its_citys_documents_never_name_is_not_covered_by_them(client, server):
+    # 南通's plan speaks for the whole city; it never names 崇川区, whose own targets the collection does not hold
+    index = server.state.snapshot.index
+    checker = ScopeChecker(index.metas, mentioned=index.mentions)
+    assert checker.check("崇川区的科技创新行动方案有什么目标?").missing_places == ["崇川区"]
+    assert checker.check("南通支持海安申报的是什么?").missing_places == []  # the plan names 海安
+    answer = client.post("/ask", json={"question": "崇川区到2024年科技型中小企业要突破多少家?"}).json()
+    assert answer["answerable"] is False and answer["refusal_reason"] == "文件库中没有崇川区的文件。"
+    assert answer["nearest"]
 
 
 def test_a_document_number_the_document_does_not_carry_is_refused_with_the_reason(client):

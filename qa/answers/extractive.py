@@ -35,6 +35,7 @@ from qa.answers.candidates import (
 )
 from qa.answers.citations import CitedAnswer, refusal
 from qa.answers.evidence import EvidenceVectors
+from qa.answers.indicators import IndicatorCheck
 from qa.answers.metadata import printed_lines, unprinted, validity_lines
 from qa.answers.model import PART_FEATURES, AnswerModel
 from qa.answers.question import Question, QuestionAnalyzer
@@ -86,6 +87,7 @@ class ExtractiveAnswerer:
         self.scope = ScopeChecker(index.metas, mentioned=lambda text: index.lexical.doc_freq(text) > 0
                                   or index.mentions(text))
         self.vectors = EvidenceVectors(searcher)
+        self.indicators = IndicatorCheck(index)
 
     # -- the answer ------------------------------------------------------------------------------
     def answer(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
@@ -125,7 +127,7 @@ class ExtractiveAnswerer:
             printed = printed_lines(asked, ranked, self.searcher, filters)  # 文号, issuer, date lines
             if validity:  # and the line stating the plan period, when that is asked too
                 printed += [line for line in validity[0] if line not in printed]
-            lacking = None if printed else unprinted(asked, ranked, self.searcher)
+            lacking = None if printed else unprinted(asked, ranked, self.searcher) or self._indicator_unstated(asked, part)
             chosen = [Candidate(hit=hit, rank=rank, start=a, end=b, features={}, probability=1.0)
                       for rank, hit, a, b in printed] or \
                 ([] if lacking else self.choose(asked, self.candidates(asked, ranked, vector)))
@@ -177,6 +179,14 @@ class ExtractiveAnswerer:
                 return f"The documents of {places} do not cover {years}" + (f" (they end in {last})." if last else ".")
             return f"文件库中{places}的文件没有涉及{years}" + (f"（只到{last}年）。" if last else "。")
         return scope.reason(english=question.english)
+
+    def _indicator_unstated(self, question: Question, part: Part) -> str | None:
+        """Why a figure question about a place has no answer when it names an indicator, in the collection's wording,
+        that the place's documents never use (a near miss: 太仓's plan sets no 技术合同成交额 target)."""
+        if question.figure is None or question.english or not part.regions:
+            return None
+        indicator = self.indicators.unstated(question.text, part.regions)
+        return _unstated(indicator, part.regions, english=False) if indicator else None
 
     def _regions_of(self, places: list[str]) -> list[str]:
         regions = {m.region for m in self.searcher.index.metas if m.region}
@@ -357,12 +367,14 @@ def _rate_unstated(question: Question, ranked: list[tuple[int, Hit]], regions: l
     """Why a question about a rate by name (研发机构建有率) has no answer when no retrieved clause states that rate
     (a near miss: the place is right, the indicator is not in its documents)."""
     unstated = [rate for rate in question.rates if not any(rate in normalise(hit.text) for _, hit in ranked)]
-    if not unstated:
-        return None
+    return _unstated(unstated[0], regions, question.english) if unstated else None
+
+
+def _unstated(name: str, regions: list[str] | None, english: bool) -> str:
     where = "、".join(regions or [])
-    if question.english:
-        return f"The documents{' of ' + where if where else ''} do not state a {unstated[0]}."
-    return f"文件库中{where + '的' if where else ''}文件没有提到“{unstated[0]}”。"
+    if english:
+        return f"The documents{' of ' + where if where else ''} do not state a {name}."
+    return f"文件库中{where + '的' if where else ''}文件没有提到“{name}”。"
 
 
 def _missing_place(place: str, english: bool) -> str:

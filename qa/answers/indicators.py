@@ -1,0 +1,74 @@
+"""Indicators a question names in the collection's own wording that the asked place's documents never use.
+
+A figure question about 太仓's 技术合同成交额 is a near miss when other places' plans set that indicator and 太仓's
+does not: any figure quoted from 太仓's plan would be another indicator's. The indicator is a run of the question's
+words that some document of the collection writes as it is; it is missing from the place's documents when two or more
+of its words appear nowhere in them (one word alone may be a contraction or synonym: 规上 for 规模以上).
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.answers.question import QUESTION_WORDS
+from qa.index.collection import Index
+
+MIN_ABSENT_WORDS = 2
+_CJK_WORD = re.compile(r"^[\u4e00-\u9fff]+$")
+_YEAR_OR_NUMBER = re.compile(r"\d")
+
+
+class IndicatorCheck:
+    """Finds the indicator a question names that the documents of its places never state.
+
+    Args:
+        index: the loaded index (its tokenizer, documents and their bodies).
+    """
+
+    def __init__(self, index: Index):
+        self.index = index
+        self.tokenizer = index.get_tokenizer()
+
+    def unstated(self, question: str, regions: list[str]) -> str | None:
+        """The indicator ``question`` names, in the collection's wording, that no document of ``regions`` uses; None
+        when every indicator it names is theirs (or it names none the collection writes)."""
+        docs = [m.doc_id for m in self.index.metas if m.region in regions]
+        if not docs or self.index.catalog is None:
+            return None
+        words = [word for word, _ in self.tokenizer.tagged(question)]
+        absent = {i for i, word in enumerate(words)
+                  if len(word) >= 2 and _CJK_WORD.match(word) and word not in QUESTION_WORDS
+                  and not self._in(word, docs)}
+        if len(absent) < MIN_ABSENT_WORDS:
+            return None
+        for start in sorted(absent):
+            phrase = self._written_run(words, start, absent)
+            if phrase is not None:
+                return phrase
+        return None
+
+    def _written_run(self, words: list[str], start: int, absent: set[int]) -> str | None:
+        """The longest run of adjacent Chinese words around ``start`` that a document writes as it is and that holds
+        at least ``MIN_ABSENT_WORDS`` of the absent words."""
+        best = None
+        for first in range(start, max(-1, start - 4), -1):
+            if not _CJK_WORD.match(words[first]):
+                break
+            for last in range(start + 1, len(words)):
+                if not _CJK_WORD.match(words[last]) or _YEAR_OR_NUMBER.search(words[last]):
+                    break
+                held = sum(1 for i in range(first, last + 1) if i in absent)
+                phrase = "".join(words[first:last + 1])
+                if held < MIN_ABSENT_WORDS:
+                    continue
+                if not self.index.mentions(phrase):
+                    break
+                if best is None or len(phrase) > len(best):
+                    best = phrase
+        return best
+
+    def _in(self, text: str, docs: list[str]) -> bool:
+        marks = ",".join("?" * len(docs))
+        return self.index.catalog.db.execute(
+            f"SELECT 1 FROM documents WHERE doc_id IN ({marks}) AND instr(body, ?) > 0 LIMIT 1",
+            (*docs, text)).fetchone() is not None
