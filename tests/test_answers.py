@@ -362,5 +362,7 @@ def test_whether_a_document_is_still_in_force_is_answered_from_its_period_with_a
     assert plain["note"] is None  # no status note on other questions
     indicator = client.post("/ask", json={"question": "涟水到2025年有效期内国家高新技术企业要达到多少家?"}).json()
     assert indicator["note"] is None and "100家" in indicator["answer"]  # 有效期内 qualifies an indicator here
+    bare = client.post("/ask", json={"question": "涟水到2025年有效期国家高新技术企业要达到多少家?"}).json()
+    assert bare["note"] is None and "100家" in bare["sentences"][0]["text"]  # so does 有效期 before its noun
     span = client.post("/ask", json={"question": "南通的国家创新型城市行动方案时间跨度是哪几年?"}).json()
     assert span["answerable"] and "2022—2024年" in span["sentences"][0]["text"]  # which years it covers: its period

@@ -45,7 +45,7 @@ _WANTS_DATE = re.compile(rf"成文日期|印发日期|发布日期|发文日期|
                          rf"{_ISSUING}(?:的)?(?:时间|日期|年份)|"
                          r"\bwhen (?:was|were|did)\b.*\b(?:issued?|publish(?:ed)?|sign(?:ed)?)\b|\bdate of issue\b", re.IGNORECASE)
 _WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还在执行|还执行吗|是否(?:废止|失效|过期|到期)|(?:废止|失效|过期|到期)了(?:吗|没)|"
-                             r"有没有(?:废止|失效|过期)|什么时候(?:到期|截止|失效)|有效期(?!内)|实施期(?!内)|"
+                             r"有没有(?:废止|失效|过期)|什么时候(?:到期|截止|失效)|有效期(?=是|为|為|到|至|多|几|幾|截|有多|吗|嗎|呢|[?？,，。]|$)|实施期(?!内)|"
                              r"覆盖(?:的是)?哪(?:几|些)年|时间跨度|实施期限|执行期限|规划期(?!内)|起止年|"
                              r"\bwhich years\b|\bwhat (?:time )?period\b|\btime ?frame\b|"
                              r"\bstill (?:valid|in force|in effect)\b|\bexpired?\b|\brepealed\b|\bvalid until\b", re.IGNORECASE)
@@ -82,6 +82,10 @@ _SAME_UNITS: dict[str, tuple[str, ...]] = {unit: tuple(words) for unit, words in
     "项": "项个件", "件": "件项个", "套": "套", "台": "台套", "次": "次场", "场": "场次",
     "公里": ("公里", "千米"), "千米": ("千米", "公里"), "平方公里": ("平方公里",), "平方米": ("平方米",), "公顷": ("公顷",),
     "千瓦": ("千瓦", "兆瓦"), "兆瓦": ("兆瓦", "千瓦"), "米": ("米",)}.items()}
+# jieba glues a measure word or preposition to an out-of-vocabulary noun after it (多少家高企 → 家高企, 对万人) and a modal
+# verb to one before it (大所要): a word the collection never uses is read as the known word inside
+_GLUED_BEFORE = frozenset("家个名人项所件条座套台次篇份位场批对向在把给从与和跟")
+_GLUED_AFTER = frozenset("要会能将的了呢吗是")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # A question whose answer is one passage from each of several documents.
 _SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地方|其它地方|各地|别的地方|一般怎么|怎么(?:表述|措辞|写|说)|"
@@ -182,7 +186,7 @@ class QuestionAnalyzer:
         rewritten = text
         terms: dict[str, float] = {}
         unknown = total = 0.0
-        for token in self.tokenizer(rewritten):
+        for token in map(self._unglued, self.tokenizer(rewritten)):
             if token in QUESTION_WORDS or token in terms:
                 continue
             # single characters in a question are mostly function words (让, 跟, 帮): they weigh little
@@ -225,6 +229,17 @@ class QuestionAnalyzer:
                         rates=list(dict.fromkeys(_RATE.findall(plain))), support=bool(_ASKS_SUPPORT.search(plain)),
                         now=bool(_ASKS_NOW.search(plain)) and not _ASKS_TARGET.search(plain), units=units,
                         abbreviations=self._abbreviations(text, terms))
+
+    def _unglued(self, token: str) -> str:
+        """``token`` without a measure word, preposition or modal verb jieba glued to it, when only the rest is a word
+        the collection uses (家高企 → 高企)."""
+        if len(token) < 3 or self._df(token):
+            return token
+        if token[0] in _GLUED_BEFORE and self._df(token[1:]):
+            return token[1:]
+        if token[-1] in _GLUED_AFTER and self._df(token[:-1]):
+            return token[:-1]
+        return token
 
     def _abbreviations(self, text: str, terms: dict[str, float]) -> dict[str, frozenset[str]]:
         """Chinese contracts two adjacent words to their first characters (高新技术企业 → 高企): each such contraction of
