@@ -87,3 +87,12 @@ def test_comparisons_pointers_and_english_possessives_name_several_sides(client)
         answer = client.post("/ask", json={"question": question}).json()
         assert regions_by_part(answer) == {"如皋市": {"如皋市"}, "太仓市": {"太仓市"}}, question
         assert "38件" in answer["answer"] and "55件" in answer["answer"], question
+
+
+def test_a_place_named_within_another_named_place_is_the_scope(server):
+    """涟水 is in 江苏: a question naming both, not side by side, is about 涟水; a city and its county stay two places,
+    each with plans of its own."""
+    checker = server.state.snapshot.answerer.scope
+    assert [p[1] for p in checker.check("涟水把培育江苏精品交给哪个单位?").places] == ["涟水县"]
+    assert {p[1] for p in checker.check("江苏和涟水分别有什么目标?").places} == {"江苏省", "涟水县"}
+    assert {p[1] for p in checker.check("南通市方案和如皋方案分别怎么提?").places} == {"南通市", "如皋市"}

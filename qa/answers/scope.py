@@ -192,6 +192,10 @@ class ScopeChecker:
             if region not in seen and name in normal:
                 seen.add(region)
                 scope.places.append((name, region, True))
+        if not scope.joined:  # 涟水…江苏精品: the place is the scope, its province only the setting
+            nested = self._containing(scope.places)
+            scope.places = [place for place in scope.places if place[1] not in nested]
+            scope.below = {name: regions for name, regions in scope.below.items() if name not in nested}
         for name in self._laws(question):
             scope.laws.append((name, self._held(name)))
         for name in self._english_laws(question):
@@ -211,6 +215,14 @@ class ScopeChecker:
                 if covered and all(w is not None for w in written) and max(written) <= year:
                     scope.unreported.append((year, max(written)))
         return scope
+
+    def _containing(self, places: list[tuple[str, str, bool]]) -> set[str]:
+        """The named provinces that contain another named place (a city and its county may both be asked about: each
+        has plans of its own)."""
+        divisions = {name: self.gazetteer.by_name.get(name, []) for _, name, _ in places}
+        return {name for name, own in divisions.items()
+                if any(d.level == "province" and d.contains(o) and d.code != o.code
+                       for other, theirs in divisions.items() if other != name for d in own for o in theirs)}
 
     def _covered(self, divisions: list[Division], written: str) -> bool:
         """A document is the place's own, lies within it (a province), or contains it (a city's plan for its
