@@ -79,6 +79,9 @@ def test_a_tasks_responsibility_note_is_quoted_only_when_asked_who_carries_it_ou
     notes = [s for s in client.post("/ask", json={"question": "如皋建设龙游河科创走廊由哪些部门负责?"}).json()["sentences"]]
     asked = [i for i, s in enumerate(notes) if note.match(s["text"])]
     assert asked == [0] and len(notes) > 1 and notes[0]["citation"] == notes[1]["citation"]
+    unit = client.post("/ask", json={"question": "涟水培育“江苏精品”、参与标准制修订由哪个单位负责?"}).json()
+    assert note.match(unit["sentences"][0]["text"]) and "县市场监管局" in unit["sentences"][0]["text"]  # 单位 as 部门
+    assert not unit["parts"]  # 江苏 names the brand's province, not a second place to answer for
     for question in ("如皋打造龙游河科创走廊要做什么?", "What does Rugao plan for its international science cooperation?",
                      "如皋怎样推动科技人才集聚?", "各地文件一般怎么表述科技金融?"):
         answer = client.post("/ask", json={"question": question}).json()

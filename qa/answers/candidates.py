@@ -39,7 +39,7 @@ _SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|补偿|奖金|
 _COUNTED = re.compile(r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*"
                       rf"({MEASURE_WORD})")
 NAMES_WHO = re.compile(r"负责|牵头")  # a sentence that says who carries something out
-ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|哪些部门|哪个部门|什么部门|谁负责|由谁|负责部门"
+ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|(?:哪些|哪个|哪家|哪一个|什么)(?:部门|单位)|谁负责|由谁|负责部门"
                                   r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 
