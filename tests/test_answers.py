@@ -198,6 +198,8 @@ def test_scope_checker_reads_places_laws_and_years(server):
     assert checker.check("苏州工业园区有哪些奖励").missing_places == ["苏州市"]  # 太仓's city, not 太仓
     assert checker.check("臺北市的科技計畫").places == []  # not a division the gazetteer holds
     assert checker.check("有什么办法申请").laws == [] and checker.check("依法查处").laws == []
+    assert checker.check("创业的人要是不懂法律、专利,有没有人辅导?").laws == []  # 法律 is no law's name
+    assert checker.check("根据专利法规定,专利保护多少年?").missing_laws == ["专利法"]
     assert checker.check("民法典第五十四条").missing_laws == ["民法典"]
     english = checker.check("Under China's Patent Law, how long is an invention patent protected?")
     assert english.missing_laws == ["Patent Law"] and "holds no laws" in english.reason(english=True)

@@ -25,7 +25,8 @@ from qa.documents.gazetteer import Division, Gazetteer
 from qa.retrieval.query import short_title
 from qa.schemas import DocumentMeta
 
-_LAW_WORD = re.compile(r"[\u4e00-\u9fff]{1,18}?(?:法典|法|条例)(?=第|[^\u4e00-\u9fff]|$|[\u4e00-\u9fff])")
+# 法 that begins another word (法律, 法规 but not 法规定, 法人, 法院, 法治…) ends no law's name: 不懂法律 names none
+_LAW_WORD = re.compile(r"[\u4e00-\u9fff]{1,18}?(?:法典|法(?!律|规(?!定)|人|院|治|制|官|务)|条例)")
 # everyday words ending in 法 (方法, 依法, 违法…) are not laws
 _GENERIC_LAW = re.compile(r"(?:方|办|做|说|想|看|依|合|非|违|执|司|立|用|写|算|手|疗|语|打|玩|书|无|有|守|设|提|讲|章)法$")
 # prepositions and question openers before a law's name: 根据劳动合同法 → 劳动合同法
