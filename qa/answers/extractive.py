@@ -13,9 +13,9 @@
    sentence is below the model's threshold is not answered; when no part is, the question is refused.
 5. ``CitedAnswer`` verifies each quote against the document body and gives each clause one number.
 
-The model's weights and threshold are fitted on the fit half of ``bench/data/dev_questions.jsonl`` by
-``bench/fit_answers.py`` (which reports the held-out half and the shared questions beside it) and
-shipped in ``data/answer_model.json``.
+The model's weights and threshold are fitted by ``bench/fit_answers.py`` on the fit half of
+``bench/data/dev_questions.jsonl``, the training-only questions and the probe sets already read (never on the held-out
+half, which it reports beside the shared questions) and shipped in ``data/answer_model.json``.
 """
 
 from __future__ import annotations
