@@ -159,6 +159,11 @@ def test_an_indicator_only_other_places_documents_state_is_refused_with_the_reas
     # one word the place writes otherwise (规上 for 规模以上) is a contraction, not a missing indicator
     contracted = client.post("/ask", json={"question": "太仓要求高新技术产业产值占规上工业总产值多少?"}).json()
     assert contracted["answerable"] and "48%" in contracted["answer"]
+    # a count is about the things named next to it: 太仓's plan counts 高新技术企业, never 科技型中小企业
+    counted = client.post("/ask", json={"question": "到2020年太仓的科技型中小企业要发展到多少家?"}).json()
+    assert counted["refusal_reason"] == "文件库中太仓市的文件没有提到“科技型中小企业”。"
+    held = client.post("/ask", json={"question": "太仓到2020年高新技术企业要达到多少家?"}).json()
+    assert held["answerable"] and "500家" in held["answer"]
 
 
 def test_a_count_whose_measure_word_no_figure_carries_is_refused(client):

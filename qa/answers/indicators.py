@@ -4,6 +4,11 @@ A figure question about 太仓's 技术合同成交额 is a near miss when other
 does not: any figure quoted from 太仓's plan would be another indicator's. The indicator is a run of the question's
 words that some document of the collection writes as it is; it is missing from the place's documents when two or more
 of its words appear nowhere in them (one word alone may be a contraction or synonym: 规上 for 规模以上).
+
+A count asked with its measure word (科技型中小企业要达到多少家, 多少个省级以上研发平台) is about the things it counts, named
+next to it: when the collection writes that name and the place's documents never do, their figures count other things
+(太仓's plan counts 高新技术企业 and 民营科技企业, never 科技型中小企业). Categories of things counted keep one name across
+documents; measures (研发投入, 研发经费支出) do not, so only counts are read this way.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from qa.answers.question import QUESTION_WORDS
 from qa.index.collection import Index
 
 MIN_ABSENT_WORDS = 2
+MIN_COUNTED_CHARS = 4  # a category of two words at least (科技型 + 中小企业), not a bare 企业 or 平台
+_NOUNISH = re.compile(r"^(?:n(?![rs])|j|b|vn)")
+# words between the things counted and the count besides verbs and adverbs (科技型中小企业[数量要达到]多少家)
+_COUNT_LINK = frozenset("的 数 数量 总数 数目 总量 计划 累计 共 一共 总共".split())
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]+$")
 _YEAR_OR_NUMBER = re.compile(r"\d")
 
@@ -46,6 +55,42 @@ class IndicatorCheck:
             if phrase is not None:
                 return phrase
         return None
+
+    def uncounted(self, question: str, regions: list[str]) -> str | None:
+        """The things a count asked with its measure word is about (多少家 → 科技型中小企业), when the collection names them
+        so and no document of ``regions`` does; None otherwise."""
+        docs = [m.doc_id for m in self.index.metas if m.region in regions]
+        if not docs or self.index.catalog is None:
+            return None
+        tagged = self.tokenizer.tagged(question)
+        for position in range(len(tagged) - 1):
+            word, flag = tagged[position]
+            if word not in ("多少", "几") or tagged[position + 1][1] != "q":
+                continue
+            counted = self._counted_before(tagged, position) or self._counted_after(tagged, position + 2)
+            if len(counted) >= MIN_COUNTED_CHARS and self.index.mentions(counted) and not self._in(counted, docs):
+                return counted
+        return None
+
+    @staticmethod
+    def _counted_before(tagged: list[tuple[str, str]], cue: int) -> str:
+        position = cue - 1
+        while position >= 0 and (tagged[position][0] in _COUNT_LINK or tagged[position][1][:1] in ("v", "d", "u", "p")):
+            position -= 1
+        run: list[str] = []
+        while position >= 0 and _NOUNISH.match(tagged[position][1]) and _CJK_WORD.match(tagged[position][0]):
+            run.insert(0, tagged[position][0])
+            position -= 1
+        return "".join(run) if len(run) >= 2 else ""
+
+    @staticmethod
+    def _counted_after(tagged: list[tuple[str, str]], start: int) -> str:
+        run: list[str] = []
+        for word, flag in tagged[start:]:
+            if not (_NOUNISH.match(flag) or word in ("以上", "以下")) or not _CJK_WORD.match(word):
+                break
+            run.append(word)
+        return "".join(run) if len(run) >= 2 else ""
 
     def _written_run(self, words: list[str], start: int, absent: set[int]) -> str | None:
         """The longest run of adjacent Chinese words around ``start`` that a document writes as it is and that holds
