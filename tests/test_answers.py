@@ -187,6 +187,10 @@ def test_english_question_is_answered_with_a_note_or_refused_in_english(client):
                                                       "every year?"}).json()
     assert answered["answerable"] and "科技领军人才超40名" in answered["answer"]
     assert "Chinese" in answered["note"]
+    # a sum of money asked in English is answered by a sentence stating one in 元, not by another figure's
+    money = client.post("/ask", json={"question": "How much money should the fund pool of Nantong's sci-tech venture "
+                                                  "capital group total within three years?"}).json()
+    assert money["answerable"] and "200亿元" in money["sentences"][0]["text"]
 
 
 def test_ask_respects_filters(client):

@@ -41,7 +41,7 @@ from qa.answers.model import PART_FEATURES, AnswerModel
 from qa.answers.question import Question, QuestionAnalyzer
 from qa.answers.scope import Scope, ScopeChecker
 from qa.answers.sides import EVERY_PLACE, SIDE_CUE, Part, asked_in_turn, without_places
-from qa.answers.text import has_figure, normalise, sentence_spans
+from qa.answers.text import figure_positions, normalise, sentence_spans
 from qa.config import settings
 from qa.retrieval.searcher import Searcher
 from qa.schemas import Answer, AnswerPart, Filters, Hit
@@ -283,7 +283,9 @@ class ExtractiveAnswerer:
                     "english": 1.0 if question.english else 0.0,
                 }
                 if question.figure is not None:  # the kind of figure asked for, next to the question's words
-                    near = figure_near(question, sentence) or (question.english and has_figure(sentence))
+                    # an English question's words are not the sentence's: the kind of figure alone (a rank is 第12位)
+                    near = figure_near(question, sentence) or \
+                        (question.english and bool(figure_positions(sentence, question.figure)))
                     features["figure_near"] = 1.0 if near else 0.0
                     features["figure_absent"] = 0.0 if near else 1.0
                 # evidence that the clause is the one asked about, but not quoted unless asked who carries it out
