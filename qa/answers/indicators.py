@@ -64,8 +64,7 @@ class IndicatorCheck:
             return None
         tagged = self.tokenizer.tagged(question)
         for position in range(len(tagged) - 1):
-            word, flag = tagged[position]
-            if word not in ("多少", "几") or tagged[position + 1][1] != "q":
+            if tagged[position][0] not in ("多少", "几") or tagged[position + 1][1] != "q":
                 continue
             counted = self._counted_before(tagged, position) or self._counted_after(tagged, position + 2)
             if len(counted) >= MIN_COUNTED_CHARS and self.index.mentions(counted) and not self._in(counted, docs):
