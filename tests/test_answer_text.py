@@ -63,3 +63,20 @@ def test_two_nouns_asked_in_full_meet_their_contraction_in_the_text(server):
     contracted, unrelated = "完善创新型企业梯度培育机制,每年净增高企400家左右", "每年新增省级以上双创载体不少于20家"
     assert coverage(question, contracted, "") > coverage(question, unrelated, "")
     assert coverage(question, contracted, "") > coverage(replace(question, abbreviations={}), contracted, "")
+
+
+def test_two_paragraphs_of_one_clause_are_one_citation(server):
+    """An answer quoting two paragraphs of one clause (the article's body) cites the clause once: one number, its
+    text from the first paragraph to the last, each quote at its own offsets."""
+    snapshot = server.state.snapshot
+    hits = snapshot.searcher.search("如皋目前有多少家高新技术企业?", k=8, paragraphs=True)
+    first, second = next((a, b) for a in hits for b in hits
+                         if a.clause_id == b.clause_id and a.char_start < b.char_start)
+    cited = CitedAnswer(snapshot.index)
+    for hit in (second, first):
+        start, end = sentence_spans(hit.text)[0]
+        assert cited.add(hit.text[start:end], hit, start, end)
+    assert len(cited.citations) == 1 and [s.citation for s in cited.sentences] == [1, 1]
+    citation = cited.citations[0]
+    assert (citation.char_start, citation.char_end) == (first.char_start, second.char_end)
+    assert len(citation.quotes) == 2 and citation_holds(citation, snapshot.index)

@@ -81,17 +81,31 @@ class CitedAnswer:
         citation = make_citation(len(self.citations) + 1, hit, start, end)
         if not citation_holds(citation, self.index):
             return False
-        for existing in self.citations:  # one clause, one number, however many of its sentences are quoted
-            if existing.clause_id == citation.clause_id and existing.char_start == citation.char_start:
-                if any(s.text == text and s.citation == existing.n for s in self.sentences):
-                    return True
-                if all((q.start, q.end) != (citation.quote_start, citation.quote_end) for q in existing.quotes):
-                    existing.quotes.append(citation.quotes[0])
-                self.sentences.append(AnswerSentence(text=text, citation=existing.n, verified=verified))
+        for position, existing in enumerate(self.citations):  # one clause, one number, however many of its
+            if existing.clause_id != citation.clause_id:        # sentences (and paragraphs) are quoted
+                continue
+            if (existing.char_start, existing.char_end) != (citation.char_start, citation.char_end):
+                existing = self._spanning(existing, citation)
+                if existing is None:
+                    return False
+                self.citations[position] = existing
+            if any(s.text == text and s.citation == existing.n for s in self.sentences):
                 return True
+            if all((q.start, q.end) != (citation.quote_start, citation.quote_end) for q in existing.quotes):
+                existing.quotes.append(citation.quotes[0])
+            self.sentences.append(AnswerSentence(text=text, citation=existing.n, verified=verified))
+            return True
         self.citations.append(citation)
         self.sentences.append(AnswerSentence(text=text, citation=citation.n, verified=verified))
         return True
+
+    def _spanning(self, existing: Citation, other: Citation) -> Citation | None:
+        """``existing`` widened to hold ``other``'s span too: two paragraphs of one clause too long for one hit are one
+        citation of the clause's text from the first to the last; None when that text cannot be read back."""
+        start, end = min(existing.char_start, other.char_start), max(existing.char_end, other.char_end)
+        widened = existing.model_copy(update={"char_start": start, "char_end": end, "quotes": list(existing.quotes),
+                                              "text": self.index.body_slice(existing.doc_id, start, end)})
+        return widened if citation_holds(widened, self.index) else None
 
     def __len__(self) -> int:
         return len(self.sentences)
