@@ -164,6 +164,11 @@ def test_an_indicator_only_other_places_documents_state_is_refused_with_the_reas
     assert counted["refusal_reason"] == "文件库中太仓市的文件没有提到“科技型中小企业”。"
     held = client.post("/ask", json={"question": "太仓到2020年高新技术企业要达到多少家?"}).json()
     assert held["answerable"] and "500家" in held["answer"]
+    # an indicator named by a long compound (four nouns or more) is the indicator's own name: 涟水 writes it, 南通 not
+    named = client.post("/ask", json={"question": "南通到2024年数字经济核心产业增加值占地区生产总值比重达到多少?"}).json()
+    assert not named["answerable"] and "“数字经济核心产业增加值”" in named["refusal_reason"]
+    own = client.post("/ask", json={"question": "涟水到2025年数字经济核心产业增加值占地区生产总值比重达到多少?"}).json()
+    assert own["answerable"] and "15%" in own["sentences"][0]["text"]
 
 
 def test_a_count_whose_measure_word_no_figure_carries_is_refused(client):

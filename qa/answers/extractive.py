@@ -182,12 +182,12 @@ class ExtractiveAnswerer:
 
     def _indicator_unstated(self, question: Question, part: Part) -> str | None:
         """Why a figure question about a place has no answer when it names an indicator, in the collection's wording,
-        that the place's documents never use (a near miss: 太仓's plan sets no 技术合同成交额 target), or counts things
-        they never name (科技型中小企业)."""
+        that the place's documents never use (a near miss: 太仓's plan sets no 技术合同成交额 target), counts things
+        they never name (科技型中小企业) or names an indicator by a long compound they never write."""
         if question.figure is None or question.english or not part.regions:
             return None
         indicator = self.indicators.unstated(question.text, part.regions) or \
-            self.indicators.uncounted(question.text, part.regions)
+            self.indicators.uncounted(question.text, part.regions) or self.indicators.unnamed(question.text, part.regions)
         return _unstated(indicator, part.regions, english=False) if indicator else None
 
     def _regions_of(self, places: list[str]) -> list[str]:

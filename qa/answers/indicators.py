@@ -9,6 +9,10 @@ A count asked with its measure word (科技型中小企业要达到多少家, �
 next to it: when the collection writes that name and the place's documents never do, their figures count other things
 (太仓's plan counts 高新技术企业 and 民营科技企业, never 科技型中小企业). Categories of things counted keep one name across
 documents; measures (研发投入, 研发经费支出) do not, so only counts are read this way.
+
+So does a long compound noun: four nouns or more written together (数字经济核心产业增加值) are an indicator's own name,
+which a place either writes or does not; shorter ones have synonyms (规上工业总产值 / 规模以上工业总产值, 高新技术企业总数 /
+高新技术企业数), and a place that words them otherwise still states them.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from qa.answers.question import QUESTION_WORDS
 from qa.index.collection import Index
 
 MIN_ABSENT_WORDS = 2
+MIN_COMPOUND_WORDS = 4
 MIN_COUNTED_CHARS = 4  # a category of two words at least (科技型 + 中小企业), not a bare 企业 or 平台
 _NOUNISH = re.compile(r"^(?:n(?![rs])|j|b|vn)")
+_NOUN = re.compile(r"^(?:n(?![rs])|j|vn)")
 # words between the things counted and the count besides verbs and adverbs (科技型中小企业[数量要达到]多少家)
 _COUNT_LINK = frozenset("的 数 数量 总数 数目 总量 计划 累计 共 一共 总共".split())
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -55,6 +61,34 @@ class IndicatorCheck:
             if phrase is not None:
                 return phrase
         return None
+
+    def unnamed(self, question: str, regions: list[str]) -> str | None:
+        """The longest compound of ``MIN_COMPOUND_WORDS`` nouns or more in ``question`` that the collection writes and
+        no document of ``regions`` does; None otherwise."""
+        docs = [m.doc_id for m in self.index.metas if m.region in regions]
+        if not docs or self.index.catalog is None:
+            return None
+        run: list[str] = []
+        for word, flag in [*self.tokenizer.tagged(question), ("", "x")]:
+            if _NOUN.match(flag) and _CJK_WORD.match(word):
+                run.append(word)
+                continue
+            compound = self._written_compound(run)
+            if compound is not None and not self._in(compound, docs):
+                return compound
+            run = []
+        return None
+
+    def _written_compound(self, run: list[str]) -> str | None:
+        best = None
+        for first in range(len(run) - MIN_COMPOUND_WORDS + 1):
+            for last in range(len(run), first + MIN_COMPOUND_WORDS - 1, -1):
+                phrase = "".join(run[first:last])
+                if self.index.mentions(phrase):
+                    if best is None or len(phrase) > len(best):
+                        best = phrase
+                    break
+        return best
 
     def uncounted(self, question: str, regions: list[str]) -> str | None:
         """The things a count asked with its measure word is about (多少家 → 科技型中小企业), when the collection names them
