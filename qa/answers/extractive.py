@@ -184,8 +184,8 @@ class ExtractiveAnswerer:
         """Why a figure question about a place has no answer when it names an indicator, in the collection's wording,
         that the place's documents never use (a near miss: 太仓's plan sets no 技术合同成交额 target), counts things
         they never name (科技型中小企业) or names an indicator by a long compound they never write."""
-        if question.figure is None or question.english or not part.regions:
-            return None
+        if question.figure is None or question.english or not part.regions or question.rates:
+            return None  # a rate asked by name has its own reason, naming the rate (``_rate_unstated``)
         indicator = self.indicators.unstated(question.text, part.regions) or \
             self.indicators.uncounted(question.text, part.regions) or self.indicators.unnamed(question.text, part.regions)
         return _unstated(indicator, part.regions, english=False) if indicator else None
