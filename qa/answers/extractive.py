@@ -186,8 +186,7 @@ class ExtractiveAnswerer:
         they never name (科技型中小企业) or names an indicator by a long compound they never write."""
         if question.figure is None or question.english or not part.regions or question.rates:
             return None  # a rate asked by name has its own reason, naming the rate (``_rate_unstated``)
-        indicator = self.indicators.unstated(question.text, part.regions) or \
-            self.indicators.uncounted(question.text, part.regions) or self.indicators.unnamed(question.text, part.regions)
+        indicator = self.indicators.missing(question.text, part.regions)
         return _unstated(indicator, part.regions, english=False) if indicator else None
 
     def _regions_of(self, places: list[str]) -> list[str]:

@@ -44,13 +44,18 @@ class IndicatorCheck:
         self.index = index
         self.tokenizer = index.get_tokenizer()
 
-    def unstated(self, question: str, regions: list[str]) -> str | None:
-        """The indicator ``question`` names, in the collection's wording, that no document of ``regions`` uses; None
-        when every indicator it names is theirs (or it names none the collection writes)."""
+    def missing(self, question: str, regions: list[str]) -> str | None:
+        """The indicator ``question`` names that no document of ``regions`` states (by its words, the things a count is
+        about, or a long compound), as the question writes it; None when there is none."""
         docs = [m.doc_id for m in self.index.metas if m.region in regions]
         if not docs or self.index.catalog is None:
             return None
-        words = [word for word, _ in self.tokenizer.tagged(question)]
+        tagged = self.tokenizer.tagged(question)
+        return self._unstated(tagged, docs) or self._uncounted(tagged, docs) or self._unnamed(tagged, docs)
+
+    def _unstated(self, tagged: list[tuple[str, str]], docs: list[str]) -> str | None:
+        """An indicator in the collection's wording two or more of whose words ``docs`` never use."""
+        words = [word for word, _ in tagged]
         absent = {i for i, word in enumerate(words)
                   if len(word) >= 2 and _CJK_WORD.match(word) and word not in QUESTION_WORDS
                   and not self._in(word, docs)}
@@ -62,14 +67,10 @@ class IndicatorCheck:
                 return phrase
         return None
 
-    def unnamed(self, question: str, regions: list[str]) -> str | None:
-        """The longest compound of ``MIN_COMPOUND_WORDS`` nouns or more in ``question`` that the collection writes and
-        no document of ``regions`` does; None otherwise."""
-        docs = [m.doc_id for m in self.index.metas if m.region in regions]
-        if not docs or self.index.catalog is None:
-            return None
+    def _unnamed(self, tagged: list[tuple[str, str]], docs: list[str]) -> str | None:
+        """The longest compound of ``MIN_COMPOUND_WORDS`` nouns or more that the collection writes and ``docs`` do not."""
         run: list[str] = []
-        for word, flag in [*self.tokenizer.tagged(question), ("", "x")]:
+        for word, flag in [*tagged, ("", "x")]:
             if _NOUN.match(flag) and _CJK_WORD.match(word):
                 run.append(word)
                 continue
@@ -90,18 +91,14 @@ class IndicatorCheck:
                     break
         return best
 
-    def uncounted(self, question: str, regions: list[str]) -> str | None:
+    def _uncounted(self, tagged: list[tuple[str, str]], docs: list[str]) -> str | None:
         """The things a count asked with its measure word is about (多少家 → 科技型中小企业), when the collection names them
-        so and no document of ``regions`` does; None otherwise."""
-        docs = [m.doc_id for m in self.index.metas if m.region in regions]
-        if not docs or self.index.catalog is None:
-            return None
-        tagged = self.tokenizer.tagged(question)
+        so and ``docs`` never do."""
         for position in range(len(tagged) - 1):
             if tagged[position][0] not in ("多少", "几") or tagged[position + 1][1] != "q":
                 continue
             counted = self._counted_before(tagged, position) or self._counted_after(tagged, position + 2)
-            if len(counted) >= MIN_COUNTED_CHARS and self.index.mentions(counted) and not self._in(counted, docs):
+            if len(counted) >= MIN_COUNTED_CHARS and not self._in(counted, docs) and self.index.mentions(counted):
                 return counted
         return None
 
