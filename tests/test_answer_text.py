@@ -27,6 +27,27 @@ def test_figures_shares_money_and_numbers():
     assert numbers_supported("培养省级科技企业家5名", "到2025年,培养省级科技企业家5名、市级科技企业家30名")
     assert not numbers_supported("培养省级科技企业家50名", "培养省级科技企业家5名")
     assert containment("设立天使投资基金", "设立天使投资基金,推动投贷联动") == 1.0
+    # 万 or 百 alone is a scale: 万人发明专利拥有量 is per 10,000 people, 万元GDP per 10,000 yuan
+    assert not has_figure("万人发明专利拥有量") and has_figure("二十万人") and has_figure("两千家")
+    assert not has_money("万元GDP能耗下降") and has_money("发放一百万元")
+
+
+def test_a_sentence_stating_another_years_figure_does_not_answer_a_year_asked():
+    """A 2025 target says nothing of 2024; the document's own year names the document, unless asked as a deadline."""
+    from qa.answers.candidates import states_another_year
+    from qa.schemas import Hit
+
+    text = "到2025年,高新技术企业达100家。每年新增省级科技企业10家。2024年新增高企20家。"
+    hit = Hit(clause_id="c", doc_id="d", doc_title="某县科技创新行动计划(2024-2025年)", date="2024-04-26",
+              heading_path=["二、主要目标"], text=text, char_start=0, char_end=len(text), citation="c",
+              passage_id="p", score=1.0)
+    target, each_year, stated = sentence_spans(text)
+    assert states_another_year("到2024年高企要达到多少家?", [2024], hit, *target)
+    assert states_another_year("到2024年每年新增多少家?", [2024], hit, *each_year)  # its clause's year is before it
+    assert not states_another_year("到2025年高企要达到多少家?", [2025], hit, *target)
+    assert not states_another_year("该县2024年的计划要求高企达到多少家?", [2024], hit, *target)  # the plan's year
+    assert not states_another_year("到2024年新增多少家高企?", [2024], hit, *stated)
+    assert not states_another_year("高企要达到多少家?", [], hit, *target)
 
 
 def test_citation_must_match_the_body(server):

@@ -171,6 +171,17 @@ def test_an_indicator_only_other_places_documents_state_is_refused_with_the_reas
     assert own["answerable"] and "15%" in own["sentences"][0]["text"]
 
 
+def test_a_figure_the_documents_set_only_for_another_year_is_refused_with_the_year(client):
+    """A near miss by year: 涟水's plan sets its 高新技术企业 target for 2025, not 2024."""
+    asked = client.post("/ask", json={"question": "涟水到2024年要新增多少家高新技术企业?"}).json()
+    assert not asked["answerable"] and "2024年" in asked["refusal_reason"] and "涟水县" in asked["refusal_reason"]
+    stated = client.post("/ask", json={"question": "涟水到2025年有效期内国家高新技术企业要达到多少家?"}).json()
+    assert stated["answerable"] and "100家" in stated["sentences"][0]["text"]
+    # a share asked beside a count (建有率…几个平台) is met by the percentage, whatever measure word the count asks
+    both = client.post("/ask", json={"question": "太仓到2020年规上企业研发机构建有率是多少?要新建几个省级以上研发平台?"}).json()
+    assert both["answerable"] and "45%" in both["sentences"][0]["text"]
+
+
 def test_a_count_whose_measure_word_no_figure_carries_is_refused(client):
     """涟水的人才公寓有多少套?: 涟水's documents count projects (个) and people, never flats (套)."""
     assert not client.post("/ask", json={"question": "涟水的人才公寓有多少套?"}).json()["answerable"]

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 from qa.answers.question import MEASURE_WORD, Question
-from qa.answers.text import containment, figure_positions, normalise
+from qa.answers.text import CN_NUMBER, containment, figure_positions, normalise
+from qa.documents.metadata import plan_period, years_mentioned
 from qa.schemas import Hit
 
 FIGURE_BEFORE, FIGURE_AFTER = 12, 20  # how near a question word a figure must be, in characters
@@ -36,11 +37,14 @@ _TARGET_LINE = re.compile(r"(?:到|至)20\d\d年|力争|争取|确保|目标")
 _PRESENT_LINE = re.compile(r"目前|现有|已有|已经|共有|截至|现已|拥有(?!量)|(?<![到至\d—-])20\d\d年(?![前起\d—-])")
 # money support (a question asking about it by name: ``Question.support``)
 _SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|补偿|奖金|减免|扶持资金|专项资金|引导资金|\d\s*(?:万|亿)?元")
-_COUNTED = re.compile(r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*"
+_COUNTED = re.compile(r"(?:\d+(?:\.\d+)?|" + CN_NUMBER + r"+)\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*"
                       rf"({MEASURE_WORD})")
+_UNIT_WORD = re.compile(rf"(?:[万亿千百]?美?元|{MEASURE_WORD}|%|％)")
 NAMES_WHO = re.compile(r"负责|牵头")  # a sentence that says who carries something out
 ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|(?:哪些|哪个|哪家|哪一个|什么)(?:部门|单位)|谁负责|由谁|负责部门"
                                   r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)
+# a year set as a deadline: 到2024年, 至2024年底, 2024年末, by 2024
+_DEADLINE = re.compile(r"(?:到|至|截至|截止到?)\s*((?:19|20)\d{2})\s*年|((?:19|20)\d{2})\s*年\s*(?:底|末)|\bby\s+((?:19|20)\d{2})", re.I)
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 
 
@@ -148,6 +152,22 @@ def not_the_present(question: Question, sentence: str) -> bool:
     return bool(question.figure) or bool(_TARGET_LINE.search(sentence))
 
 
+def states_another_year(question: str, question_years: list[int], hit: Hit, start: int, end: int) -> bool:
+    """The sentence's figures are another year's: it names years, none of those asked (a 2025 target does not answer
+    what 2024's is), or, naming none, the clause names such years before it (到2025年，… then the figures). The
+    document's own year and the first of its period name the document (如皋2023年的方案), not the figure, unless the
+    question sets the year as a deadline (到2024年, 2024年底)."""
+    own = {int(hit.date[:4])} if hit.date and hit.date[:4].isdigit() else set()
+    first, _ = plan_period(hit.doc_title)
+    deadlines = {int(year) for match in _DEADLINE.findall(question) for year in match if year}
+    asked = {year for year in question_years if year in deadlines or (year not in own and year != first)}
+    if not asked:
+        return False
+    stated = years_mentioned(hit.text[start:end]) or \
+        years_mentioned(" ".join(hit.heading_path) + " " + hit.text[:start])
+    return bool(stated) and not asked & set(stated)
+
+
 def answers_nothing(question: Question, sentence: str, hit: Hit, end: int) -> bool:
     """A line that cannot answer ``question``: never an answer (``not_an_answer``); the forwarding line unless it
     asks how the document was issued; the document's title restated unless it asks what it is called; a formula
@@ -163,11 +183,14 @@ def answers_nothing(question: Question, sentence: str, hit: Hit, end: int) -> bo
 def figure_near(question: Question, sentence: str) -> bool:
     """Whether a figure of the kind asked for sits within a few characters of a question word."""
     normal = normalise(sentence)
-    figures = [p for p in figure_positions(sentence, question.figure or "any")  # a rank's 位/名 is its own pattern's
-               if not question.units or question.figure == "rank" or _unit_at(normal, p) in question.units]
+    # a rank's 位/名 is its own pattern's; a share asked beside a count (建有率…几个平台) is a percentage whatever the units
+    figures = [p for p in figure_positions(sentence, question.figure or "any")
+               if not question.units or question.figure in ("rank", "share") or _unit_at(normal, p) in question.units]
     if not figures:
         return False
     for term in question.rates or question.terms:  # a rate asked by name is that rate, not another's percentage
+        if term in question.units or _UNIT_WORD.fullmatch(term):  # 多少人's 人, 多少亿元's 亿元: the figure's own unit
+            continue
         start = normal.find(term)
         while start >= 0:
             end = start + len(term)

@@ -8,9 +8,11 @@
    and the words say — the multilingual model's similarity of question and sentence (and clause), the
    share of the question's content words the sentence and its clause hold (IDF-weighted), whether it
    states the kind of figure asked for, its clause's rank — into the probability that it holds the
-   asked-for fact. Headings, bare 文号 lines and lead-ins (ending in ：) are never answers.
+   asked-for fact. Headings, bare 文号 lines and lead-ins (ending in ：) are never answers, nor, for a figure asked
+   of a year, a sentence whose figures are another year's (a 2025 target does not say what 2024's is).
 4. The best sentence comes first; up to two more follow when nearly as likely. A part whose best
-   sentence is below the model's threshold is not answered; when no part is, the question is refused.
+   sentence is below the model's threshold is not answered; when no part is, the question is refused, with the
+   reason (``reasons``) when the collection's lack can be named: an indicator, a rate or a year not stated.
 5. ``CitedAnswer`` verifies each quote against the document body and gives each clause one number.
 
 The model's weights and threshold are fitted by ``bench/fit_answers.py`` on the fit half of
@@ -31,6 +33,7 @@ from qa.answers.candidates import (
     coverage,
     figure_near,
     overlaps,
+    states_another_year,
     with_responsibility,
 )
 from qa.answers.citations import CitedAnswer, refusal
@@ -39,6 +42,15 @@ from qa.answers.indicators import IndicatorCheck
 from qa.answers.metadata import printed_lines, unprinted, validity_lines
 from qa.answers.model import PART_FEATURES, AnswerModel
 from qa.answers.question import Question, QuestionAnalyzer
+from qa.answers.reasons import (
+    formula_unexplained,
+    missing_place,
+    no_basis,
+    province_reason,
+    rate_unstated,
+    unstated,
+    year_unstated,
+)
 from qa.answers.scope import Scope, ScopeChecker
 from qa.answers.sides import EVERY_PLACE, SIDE_CUE, Part, asked_in_turn, without_places
 from qa.answers.text import figure_positions, normalise, sentence_spans
@@ -128,18 +140,23 @@ class ExtractiveAnswerer:
             if validity:  # and the line stating the plan period, when that is asked too
                 printed += [line for line in validity[0] if line not in printed]
             lacking = None if printed else unprinted(asked, ranked, self.searcher) or self._indicator_unstated(asked, part)
+            scored = [] if printed or lacking else self.candidates(asked, ranked, vector)
+            years = [year for year, covered in scope.years if covered] if asked.figure else []
+            kept = [c for c in scored if not states_another_year(asked.text, years, c.hit, c.start, c.end)]
+            if kept[:1] != scored[:1]:
+                kept = []  # the likeliest sentence gives the figure for another year: less likely ones do not answer
             chosen = [Candidate(hit=hit, rank=rank, start=a, end=b, features={}, probability=1.0)
-                      for rank, hit, a, b in printed] or \
-                ([] if lacking else self.choose(asked, self.candidates(asked, ranked, vector)))
+                      for rank, hit, a, b in printed] or self.choose(asked, kept)
             if not chosen and not lacking:
-                lacking = _formula_unexplained(asked, ranked) or _rate_unstated(asked, ranked, part.regions)
+                lacking = formula_unexplained(asked, ranked) or rate_unstated(asked, ranked, part.regions) or \
+                    (year_unstated(years, part.regions, analysed.english) if kept[:1] != scored[:1] else None)
             first = len(cited.sentences)
             for candidate in chosen:
                 cited.add(candidate.text, candidate.hit, candidate.start, candidate.end)
             answered = len(cited.sentences) > first
             answer_parts.append(AnswerPart(
                 name=part.name, answered=answered, sentences=list(range(first, len(cited.sentences))),
-                reason=None if answered else lacking or _no_basis(part.name, analysed.english)))
+                reason=None if answered else lacking or no_basis(part.name, analysed.english)))
         if not len(cited):
             if len(parts) > 1:
                 reason = next((p.reason for p in answer_parts if p.reason and p.name), None)
@@ -168,7 +185,7 @@ class ExtractiveAnswerer:
 
     def _scope_reason(self, scope: Scope, question: Question) -> str | None:
         if not scope.outside:
-            return _province_reason(scope, question)
+            return province_reason(scope, question)
         if scope.places and scope.covered_places and scope.years and scope.missing_years:
             metas = self.searcher.index.metas
             ends = [metas[i].period_end or max(metas[i].years, default=0) for i in self.scope.documents_of(scope)]
@@ -187,7 +204,7 @@ class ExtractiveAnswerer:
         if question.figure is None or question.english or not part.regions or question.rates:
             return None  # a rate asked by name has its own reason, naming the rate (``_rate_unstated``)
         indicator = self.indicators.missing(question.text, part.regions)
-        return _unstated(indicator, part.regions, english=False) if indicator else None
+        return unstated(indicator, part.regions, english=False) if indicator else None
 
     def _regions_of(self, places: list[str]) -> list[str]:
         regions = {m.region for m in self.searcher.index.metas if m.region}
@@ -224,7 +241,7 @@ class ExtractiveAnswerer:
                 parts.append(Part(name=canonical, regions=sorted(set(own)) or self._regions_of([canonical]),
                                   question=in_turn.get(canonical) or without_places(question.text, others)))
             else:
-                parts.append(Part(name=canonical, missing=_missing_place(canonical, question.english)))
+                parts.append(Part(name=canonical, missing=missing_place(canonical, question.english)))
         return parts
 
     def _evidence_regions(self, question: Question) -> list[str]:
@@ -336,55 +353,3 @@ class ExtractiveAnswerer:
         if ASKS_RESPONSIBILITY.search(question.text):  # who carries it out: the chosen task's own note says
             return with_responsibility(chosen, candidates, MAX_SENTENCES)
         return chosen
-
-
-def _province_reason(scope: Scope, question: Question) -> str | None:
-    """A question about a province that only documents of places within it cover is not answered from them (a
-    county's target is not the province's), unless it asks how several places word or set something."""
-    if question.several or not scope.below or any(name not in scope.below for name in scope.covered_places):
-        return None
-    province, regions = next(iter(scope.below.items()))
-    listed = "、".join(regions[:4]) + ("等" if len(regions) > 4 else "")
-    if question.english:
-        return f"The collection holds no documents of {province} itself, only of places within it ({listed})."
-    return f"文件库中没有{province}本级的文件，只有其下辖地区（{listed}）的文件。"
-
-
-def _formula_unexplained(question: Question, ranked: list[tuple[int, Hit]]) -> str | None:
-    """Why a question about a formula's members has no answer when the documents name the formula but never spell it
-    out (a near miss: the programme is there, what it stands for is not)."""
-    named = [name for name in question.formulas if any(name in normalise(hit.text) for _, hit in ranked)]
-    counted = [name for name in question.counted if any(name in normalise(hit.text) for _, hit in ranked)]
-    if counted and not named:
-        if question.english:
-            return f"The documents give the number of {counted[0]} but do not name them."
-        return f"文件中提到了{counted[0]}的数量，但没有列出是哪些。"
-    if not named:
-        return None
-    if question.english:
-        return f"The documents name “{named[0]}” but do not say what it consists of."
-    return f"文件中提到了“{named[0]}”，但没有写明其具体内容。"
-
-
-def _rate_unstated(question: Question, ranked: list[tuple[int, Hit]], regions: list[str] | None) -> str | None:
-    """Why a question about a rate by name (研发机构建有率) has no answer when no retrieved clause states that rate
-    (a near miss: the place is right, the indicator is not in its documents)."""
-    unstated = [rate for rate in question.rates if not any(rate in normalise(hit.text) for _, hit in ranked)]
-    return _unstated(unstated[0], regions, question.english) if unstated else None
-
-
-def _unstated(name: str, regions: list[str] | None, english: bool) -> str:
-    where = "、".join(regions or [])
-    if english:
-        return f"The documents{' of ' + where if where else ''} do not state a {name}."
-    return f"文件库中{where + '的' if where else ''}文件没有提到“{name}”。"
-
-
-def _missing_place(place: str, english: bool) -> str:
-    return f"The collection holds no documents of {place}." if english else f"文件库中没有{place}的文件。"
-
-
-def _no_basis(place: str | None, english: bool) -> str:
-    if english:
-        return f"No passage of the documents of {place} answers this." if place else "No passage answers this."
-    return f"{place}的文件中没有找到依据。" if place else "没有找到依据。"
