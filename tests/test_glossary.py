@@ -1,0 +1,29 @@
+"""The dictionary side of the English bridge: CC-CEDICT glosses read back to the collection's own terms."""
+
+from __future__ import annotations
+
+from qa.retrieval.bridge import STOP
+from qa.retrieval.glossary import Glossary, gloss_key, singular
+
+# a collection's terms, most frequent first
+TERMS = ["科技", "企业", "创新", "高新技术", "科学技术", "委员会", "孵化器", "公司", "补贴", "组建"]
+
+
+def test_glosses_and_phrases_are_matched_in_one_form():
+    assert gloss_key("(flaming) torch") == "torch" and gloss_key("to set up") == "set up"
+    assert gloss_key("High-Tech") == "high tech" and gloss_key(" a loan") == "loan"
+    assert [singular(w) for w in ("enterprises", "subsidies", "businesses", "campus", "people")] == \
+        ["enterprise", "subsidy", "business", "campus", "person"]
+
+
+def test_an_english_questions_phrases_become_the_collections_terms_longest_first():
+    glossary = Glossary(TERMS)
+    found = dict(glossary.phrases("In which year did Rugao set up its science and technology innovation committee?",
+                                  STOP))
+    # the three-word gloss wins over its words; only terms the collection uses, most frequent first
+    assert found["science and technology"] == ["科技", "科学技术"] and "science" not in found
+    assert found["committee"] == ["委员会"] and found["innovation"] == ["创新"] and "组建" in found["set up"]
+    assert "year" not in found and "in" not in found and "which" not in found  # 年度 is not a term; stop words alone
+    plural = dict(glossary.phrases("Subsidies for high-tech enterprises and their incubators", STOP))
+    assert plural == {"subsidies": ["补贴"], "high tech": ["高新技术"], "enterprises": ["企业"], "incubators": ["孵化器"]}
+    assert glossary.phrases("Rugao Nantong", STOP) == []
