@@ -96,3 +96,13 @@ def test_a_place_named_within_another_named_place_is_the_scope(server):
     assert [p[1] for p in checker.check("涟水把培育江苏精品交给哪个单位?").places] == ["涟水县"]
     assert {p[1] for p in checker.check("江苏和涟水分别有什么目标?").places} == {"江苏省", "涟水县"}
     assert {p[1] for p in checker.check("南通市方案和如皋方案分别怎么提?").places} == {"南通市", "如皋市"}
+
+
+def test_a_sides_indicator_worded_otherwise_is_not_a_missing_one(client):
+    """如皋 writes 规模以上 where the question says 规上: the indicator is there, spelled out; 研发机构建设 names a field of
+    work, not an indicator a plan either states or not."""
+    contracted = client.post("/ask", json={"question": "如皋和太仓对高新技术产业产值占规上工业总产值比重的目标分别是多少?"}).json()
+    assert contracted["answerable"] and "55%" in contracted["answer"] and "48%" in contracted["answer"]
+    activity = client.post("/ask", json={"question": "涟水和如皋在企业研发机构建设上的数量目标分别是多少?"}).json()
+    assert activity["answerable"] and "建设" not in (activity["refusal_reason"] or "")
+    assert not any("没有提到" in (part["reason"] or "") for part in activity["parts"])

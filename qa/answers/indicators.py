@@ -12,7 +12,8 @@ documents; measures (研发投入, 研发经费支出) do not, so only counts ar
 
 So does a long compound noun: four nouns or more written together (数字经济核心产业增加值) are an indicator's own name,
 which a place either writes or does not; shorter ones have synonyms (规上工业总产值 / 规模以上工业总产值, 高新技术企业总数 /
-高新技术企业数), and a place that words them otherwise still states them.
+高新技术企业数), and a place that words them otherwise still states them. A compound the place writes with a contracted
+word spelled out (规上 → 规模以上) is the place's, and one ending in an activity (研发机构建设) names a field of work.
 """
 
 from __future__ import annotations
@@ -68,28 +69,41 @@ class IndicatorCheck:
         return None
 
     def _unnamed(self, tagged: list[tuple[str, str]], docs: list[str]) -> str | None:
-        """The longest compound of ``MIN_COMPOUND_WORDS`` nouns or more that the collection writes and ``docs`` do not."""
-        run: list[str] = []
+        """The longest compound of ``MIN_COMPOUND_WORDS`` nouns or more that the collection writes and ``docs`` do not,
+        not even with a two-character word spelled out (规上 as 规模以上). An activity ending the run (研发机构建设) makes it
+        a field of work, not an indicator's name: it is left out."""
+        run: list[tuple[str, str]] = []
         for word, flag in [*tagged, ("", "x")]:
             if _NOUN.match(flag) and _CJK_WORD.match(word):
-                run.append(word)
+                run.append((word, flag))
                 continue
-            compound = self._written_compound(run)
-            if compound is not None and not self._in(compound, docs):
-                return compound
+            while run and run[-1][1] == "vn":
+                run.pop()
+            words = self._written_compound([w for w, _ in run])
+            if words and not self._in("".join(words), docs) and not self._spelled_out(words, docs):
+                return "".join(words)
             run = []
         return None
 
-    def _written_compound(self, run: list[str]) -> str | None:
-        best = None
+    def _written_compound(self, run: list[str]) -> list[str]:
+        """The longest stretch of ``run`` (``MIN_COMPOUND_WORDS`` words or more) that the collection writes as it is."""
+        best: list[str] = []
         for first in range(len(run) - MIN_COMPOUND_WORDS + 1):
             for last in range(len(run), first + MIN_COMPOUND_WORDS - 1, -1):
-                phrase = "".join(run[first:last])
-                if self.index.mentions(phrase):
-                    if best is None or len(phrase) > len(best):
-                        best = phrase
+                if self.index.mentions("".join(run[first:last])):
+                    if len("".join(run[first:last])) > len("".join(best)):
+                        best = run[first:last]
                     break
         return best
+
+    def _spelled_out(self, words: list[str], docs: list[str]) -> bool:
+        """Whether ``docs`` write the compound of ``words`` with its two-character words possibly spelled out in full
+        (规上 → 规模以上: the first character, up to three more, the last)."""
+        loose = re.compile("".join(re.escape(w) if len(w) != 2 else f"{re.escape(w[0])}.{{0,3}}?{re.escape(w[1])}"
+                                   for w in words))
+        marks = ",".join("?" * len(docs))
+        rows = self.index.catalog.db.execute(f"SELECT body FROM documents WHERE doc_id IN ({marks})", tuple(docs))
+        return any(loose.search(body) for (body,) in rows)
 
     def _uncounted(self, tagged: list[tuple[str, str]], docs: list[str]) -> str | None:
         """The things a count asked with its measure word is about (多少家 → 科技型中小企业), when the collection names them
