@@ -141,7 +141,7 @@ class ExtractiveAnswerer:
                 printed += [line for line in validity[0] if line not in printed]
             lacking = None if printed else unprinted(asked, ranked, self.searcher) or self._indicator_unstated(asked, part)
             scored = [] if printed or lacking else self.candidates(asked, ranked, vector)
-            years = [year for year, covered in scope.years if covered] if asked.figure else []
+            years = self._years_asked(scope, part) if asked.figure else []
             kept = [c for c in scored if not states_another_year(asked.text, years, c.hit, c.start, c.end)]
             if kept[:1] != scored[:1]:
                 kept = []  # the likeliest sentence gives the figure for another year: less likely ones do not answer
@@ -205,6 +205,14 @@ class ExtractiveAnswerer:
             return None  # a rate asked by name has its own reason, naming the rate (``_rate_unstated``)
         indicator = self.indicators.missing(question.text, part.regions)
         return unstated(indicator, part.regions, english=False) if indicator else None
+
+    def _years_asked(self, scope: Scope, part: Part) -> list[int]:
+        """The years the question names that the part's own documents speak of: within them, a figure stated for
+        another year does not answer (one a place's documents never reach, “太仓呢?” after a 2025 question, is left to
+        the scope check)."""
+        metas = [m for m in self.searcher.index.metas if not part.regions or m.region in part.regions]
+        return [year for year, covered in scope.years
+                if covered and any(ScopeChecker.speaks_of(meta, year) for meta in metas)]
 
     def _regions_of(self, places: list[str]) -> list[str]:
         regions = {m.region for m in self.searcher.index.metas if m.region}

@@ -209,10 +209,10 @@ class ScopeChecker:
                             if not self.mentioned(specific) and not self.gazetteer.find_spans(specific)]
         relevant = self.documents_of(scope)
         for year in sorted({int(y) for y in _YEAR.findall(_DOC_NUMBER.sub(" ", normalise(question)))}):
-            scope.years.append((year, any(self._speaks_of(self.metas[i], year) for i in relevant)))
+            scope.years.append((year, any(self.speaks_of(self.metas[i], year) for i in relevant)))
         if _ACTUAL.search(question):  # a document written by the end of that year can only state its target
             for year, covered in scope.years:
-                written = [self.metas[i].year for i in relevant if self._speaks_of(self.metas[i], year)]
+                written = [self.metas[i].year for i in relevant if self.speaks_of(self.metas[i], year)]
                 if covered and all(w is not None for w in written) and max(written) <= year:
                     scope.unreported.append((year, max(written)))
         return scope
@@ -281,7 +281,8 @@ class ScopeChecker:
         return sorted(chosen)
 
     @staticmethod
-    def _speaks_of(meta: DocumentMeta, year: int) -> bool:
+    def speaks_of(meta: DocumentMeta, year: int) -> bool:
+        """Whether a document speaks of ``year``: its plan period holds it, its text names it, or it is its own."""
         if meta.period_start is not None and meta.period_end is not None \
                 and meta.period_start <= year <= meta.period_end:
             return True
