@@ -157,6 +157,8 @@ def states_another_year(question: str, question_years: list[int], hit: Hit, star
     what 2024's is), or, naming none, the clause names such years before it (到2025年，… then the figures). The
     document's own year and the first of its period name the document (如皋2023年的方案), not the figure, unless the
     question sets the year as a deadline (到2024年, 2024年底)."""
+    if not question_years:  # most questions name none: no look at the document's title or date
+        return False
     own = {int(hit.date[:4])} if hit.date and hit.date[:4].isdigit() else set()
     first, _ = plan_period(hit.doc_title)
     deadlines = {int(year) for match in _DEADLINE.findall(question) for year in match if year}
