@@ -55,6 +55,8 @@ def test_a_formula_the_documents_name_but_never_spell_out_is_refused_with_the_re
     assert not near_miss["answerable"] and "四有" in near_miss["refusal_reason"] and near_miss["nearest"]
     digits = client.post("/ask", json={"question": "南通大学的“8050计划”具体包括哪些内容?"}).json()
     assert not digits["answerable"] and "8050计划" in digits["refusal_reason"]  # named, never defined
+    english = client.post("/ask", json={"question": "What exactly does Taicang's '1123' action plan consist of?"}).json()
+    assert not english["answerable"] and "1123" in english["refusal_reason"]  # quoted in English, the same near miss
     spelled = client.post("/ask", json={"question": "如皋要构建的“六位一体”科普服务体系指哪六个方面?"}).json()
     assert spelled["answerable"] and "品牌、平台、机制、队伍、改革、阵地" in spelled["sentences"][0]["text"]
     member = client.post("/ask", json={"question": "如皋方案“八大工程”里的科技赋能民生发展工程,具体要助力哪几类城市建设?"})

@@ -272,6 +272,11 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     for question in ("关于“揭榜挂帅”,现有几份方案是怎么写的?", "如皋方案依据的科技部文件文号是多少?"):
         assert analyzer.analyse(question).figure is None, question
     assert analyzer.analyse("如皋有多少家高新技术企业?").figure == "any"
+    # 几 as "a few" (少跑几趟, 好几家) or in 几乎 asks no number; 几家 and 再建几个 do
+    for question in ("企业申请奖补能不能少跑几趟?", "如皋已经有好几家孵化器了吗?", "几乎每个镇都有创新载体吗?"):
+        assert analyzer.analyse(question).figure is None, question
+    for question in ("如皋有几家国家级孵化器?", "太仓还要再建几个研发平台?"):
+        assert analyzer.analyse(question).figure == "any", question
     # a count asked with its measure word is answered by a figure carrying it (or one counting the same things)
     assert set("家个") <= set(analyzer.analyse("如皋有多少家高新技术企业?").units)
     assert analyzer.analyse("涟水的人才公寓有多少套?").units == ("套",)

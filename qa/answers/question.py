@@ -24,7 +24,8 @@ SINGLE_CHAR_WEIGHT = 0.3
 UNKNOWN_WEIGHT = 0.3
 # A question that asks for a quantity, and one that asks for a share.
 # 几份 / 几部 count documents, which no sentence states; "文号是多少" asks a document number (``doc_number``)
-_WANTS_FIGURE = re.compile(r"(?<!文号是)(?<!字号是)(?<!文号为)多少|(?<!哪)几(?![份部篇])[个家名项所年成倍]?|数量|量化|目标|指标|规模|金额|比例|比重|占比|百分|多大|多高|多长|"
+# 几 after 好 or a verb with 少/多 (好几家, 少跑几趟, 多走几步) is "a few", and 几乎 "almost": they ask no number
+_WANTS_FIGURE = re.compile(r"(?<!文号是)(?<!字号是)(?<!文号为)多少|(?<!哪)(?<!好)(?<![少多][\u4e00-\u9fff])几(?![份部篇乎])[个家名项所年成倍]?|数量|量化|目标|指标|规模|金额|比例|比重|占比|百分|多大|多高|多长|"
                            r"\bhow (?:many|much|big|large|high)\b|\bnumber of\b|\bamount\b|\bpercent(?:age)?\b|\bratio\b|"
                            r"\bshare\b|\btargets?\b|\bgoals?\b|\bsize\b|\bscale\b|\bquotas?\b",
                            re.IGNORECASE)
@@ -51,7 +52,9 @@ _WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还
                              r"\bstill (?:valid|in force|in effect)\b|\bexpired?\b|\brepealed\b|\bvalid until\b", re.IGNORECASE)
 # A question about what a numbered formula stands for (“四有”具体指哪四有, “六位一体”指哪六个方面): its quoted name
 # holds a Chinese numeral, and the question asks for its members.
-_FORMULA = re.compile(r"[“\"「]([^”\"」]{0,6}[一二两三四五六七八九十\d][^”\"」]{0,6})[”\"」]")
+# English quotes it in single quotes (Taicang's '1123' action plan: an apostrophe inside a word is no quote)
+_FORMULA = re.compile(r"[“\"「‘]([^”\"」’]{0,6}[一二两三四五六七八九十\d][^”\"」’]{0,6})[”\"」’]|"
+                      r"(?<![A-Za-z])'([^']{0,6}[一二两三四五六七八九十\d][^']{0,6})'(?![A-Za-z])")
 _ASKS_DEFINITION = re.compile(r"具体指|指哪|指的是|指什么|是指|包括哪|包含哪|具体内容|具体是什么|\bstand for\b|\bconsists? of\b",
                               re.IGNORECASE)
 _ONE_OF = re.compile(r"\s*(?:里|中|当中|之中|其中|之一)")
@@ -270,7 +273,7 @@ def _formulas(text: str) -> dict[str, int]:
         return {}
     found = {}
     for match in _FORMULA.finditer(text):
-        name = match.group(1)
+        name = match.group(1) or match.group(2)
         if _ONE_OF.match(text, match.end()) or _BESIDES.search(text, 0, match.start()):
             continue  # “八大工程”里的科技赋能民生发展工程: one member is asked about, not what the members are
         counted = max((_NUMERALS[c] for c in name if c in _NUMERALS), default=0)
