@@ -123,7 +123,7 @@ class ExtractiveAnswerer:
         parts = self.parts(analysed, scope)
         cited = CitedAnswer(self.searcher.index)
         answer_parts: list[AnswerPart] = []
-        query_vector = self.vectors.query_vector(question)
+        query_vector = self.vectors.query_vector(analysed.searched)
         notes: list[str] = []  # what the quotes alone do not say (a document's status as of today)
         lacking: str | None = None  # why a part has no answer when its document lacks what is asked
         for part in parts:
@@ -254,7 +254,7 @@ class ExtractiveAnswerer:
 
     def _evidence_regions(self, question: Question) -> list[str]:
         """The places of the clauses that best answer ``question``, most relevant first (at most ``MAX_DOCUMENTS``)."""
-        hits = self.searcher.search(question.text, k=15, mode="hybrid")
+        hits = self.searcher.search(question.searched, k=15, mode="hybrid")
         return list(dict.fromkeys(hit.region for hit in hits if hit.region))[:MAX_DOCUMENTS]
 
     def retrieve(self, question: Question, part: Part, filters: Filters | None) -> list[tuple[int, Hit]]:
@@ -267,7 +267,7 @@ class ExtractiveAnswerer:
         depth = 15 if question.several and part.name is None else 8
         # how things stand now is told in reports, whose long unnumbered text a search shows one paragraph of: such a
         # question reads every paragraph that ranks (targets, which plans state clause by clause, do not need to)
-        hits = self.searcher.search(question.text, k=depth, mode="hybrid", filters=scoped, paragraphs=question.now)
+        hits = self.searcher.search(question.searched, k=depth, mode="hybrid", filters=scoped, paragraphs=question.now)
         ranked, clauses = [], set()
         for hit in hits:  # a clause's further paragraphs rank after the clauses found before them
             ranked.append((len(clauses - {hit.clause_id}), hit))

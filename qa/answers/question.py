@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from qa.answers.precedent import precedent_topic
 from qa.documents.chinese import normalise as simplified
 from qa.index.collection import Index
 from qa.index.lexical import Tokenizer
@@ -125,6 +126,8 @@ class Question:
             uses — a question about things no document mentions.
         abbreviations: the contracted forms of adjacent words of the question that the collection uses (高新技术 +
             企业 → 高企, 知识 + 产权 → 知产), each with the question's terms it stands for.
+        topic: for a question asking how documents word something, what it is about without that framing
+            (``precedent``); its words are the terms, and it is what is searched.
     """
 
     text: str
@@ -145,10 +148,16 @@ class Question:
     now: bool = False
     units: tuple[str, ...] = ()
     abbreviations: dict[str, frozenset[str]] = field(default_factory=dict)
+    topic: str | None = None
 
     @property
     def weight(self) -> float:
         return sum(self.terms.values())
+
+    @property
+    def searched(self) -> str:
+        """What the clauses are searched and compared with: the topic of a question about wording, else the text."""
+        return self.topic or self.text
 
 
 class QuestionAnalyzer:
@@ -186,7 +195,8 @@ class QuestionAnalyzer:
             the weighted content words and the cues the answerer uses.
         """
         english = bool(_LATIN.search(text)) and len(_CJK.findall(text)) < 2
-        rewritten = text
+        topic = None if english else precedent_topic(text)
+        rewritten = topic or text
         terms: dict[str, float] = {}
         unknown = total = 0.0
         for token in map(self._unglued, self.tokenizer(rewritten)):
@@ -204,7 +214,7 @@ class QuestionAnalyzer:
                 # a word the index never uses cannot be matched by wording: it weighs less, not most
                 weight *= UNKNOWN_WEIGHT
             terms[token] = weight
-        squashed = re.sub(r"\s", "", rewritten)
+        squashed = re.sub(r"\s", "", text)
         found: dict[str, int] = {}
         for short, full in self.region_names:  # in the order the question names them
             position = squashed.find(short)
@@ -231,7 +241,7 @@ class QuestionAnalyzer:
                         counted=_counted(plain),
                         rates=list(dict.fromkeys(_RATE.findall(plain))), support=bool(_ASKS_SUPPORT.search(plain)),
                         now=bool(_ASKS_NOW.search(plain)) and not _ASKS_TARGET.search(plain), units=units,
-                        abbreviations=self._abbreviations(text, terms))
+                        abbreviations=self._abbreviations(rewritten, terms), topic=topic)
 
     def _unglued(self, token: str) -> str:
         """``token`` without a measure word, preposition or modal verb jieba glued to it, when only the rest is a word

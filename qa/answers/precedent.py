@@ -1,0 +1,52 @@
+"""A question asking how documents word something: its framing set apart from the wording asked about.
+
+“柔性引才”这层意思，别的文件里是怎么措辞的? asks for passages on 柔性引才; “别的文件里是怎么措辞的” only says that every
+document's wording is wanted. Matched against the clauses, the framing's words (措辞, 文件, 别的) are words no clause
+answers with, and they pull the question's vector away from the passages it asks for. ``precedent_topic`` keeps what is
+asked about: the clauses that do not ask for wording, without the lead (关于, 想写, 写到) and tail (…的内容时, 这层意思)
+that frame a topic.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORDING = r"(?:表述|措辞|写法|说法|提法|原文|原话|用语|怎么写|如何写|怎样写|怎么说|怎么讲)"
+_CLAUSE = re.compile(r"[^，,。？?；;！!]+")
+# a clause asking for wording (其他文件是怎么写的, 有哪些原文可以参考, 有什么可借鉴的表述)
+_FRAMING_CLAUSE = re.compile(rf"^[^，,。？?；;！!]*{_WORDING}[^，,。？?；;！!]*$")
+# …这层意思, …这一提法: the topic named as a meaning or a phrasing
+_AS_MEANING = re.compile(r"(?:这|那)(?:层|个|一|种|类)(?:意思|提法|说法|表述)$")
+_LEAD = re.compile(r"^(?:关于|对于|有关|想写|要写|在写|写到|撰写|起草|写)")
+_TAIL = re.compile(r"(?:方面)?的?(?:内容|段落|条文|条款|部分)?(?:时|的时候)$|(?:方面)?的(?:内容|段落|条文|条款|部分)$")
+# 有哪些地方在文件里提过设立天使基金: which places mention it, not what it is
+_WHICH_SOURCES = re.compile(r"有?哪些(?:地方|文件|材料|方案)(?:在(?:文件|材料)[里中])?(?:提[过到出]|写[过到]|有)了?")
+MIN_CHARACTERS = 2
+
+
+def precedent_topic(text: str) -> str | None:
+    """What a question asking for documents' wording is about, or None when it asks for none (a clause asking how
+    documents word it, or which documents mention it) or nothing would remain without that framing.
+
+    Args:
+        text: the question.
+
+    Returns:
+        the question's topic clauses, joined by commas.
+    """
+    kept, framed = [], False
+    for match in _CLAUSE.finditer(text):
+        clause = _AS_MEANING.sub("", match.group().strip())
+        if _FRAMING_CLAUSE.match(clause):
+            framed = True
+            continue
+        stripped = _WHICH_SOURCES.sub("", clause)
+        framed = framed or stripped != clause
+        for _ in range(2):  # 写到…的作用时: a lead and a tail, in either order
+            stripped = _TAIL.sub("", _LEAD.sub("", stripped))
+        if stripped:
+            kept.append(stripped)
+    topic = "，".join(kept)
+    if not framed or len(re.findall(r"[\u4e00-\u9fff]", topic)) < MIN_CHARACTERS:
+        return None
+    return topic
