@@ -53,6 +53,10 @@ def test_each_place_question_is_answered_per_place_from_its_own_documents(client
     assert any("55件" in answer["sentences"][i]["text"] for i in parts["太仓市"]["sentences"])
     wording = client.post("/ask", json={"question": "各地文件一般怎么表述鼓励创新、宽容失败?"}).json()
     assert not wording.get("parts")
+    assert wording["answerable"] and "宽容失败" in wording["sentences"][0]["text"]
+    # searched by its topic: the framing's words (这层意思, 别的文件, 措辞) are not what the clauses say
+    framed = client.post("/ask", json={"question": "“柔性引才”这层意思,别的文件里是怎么措辞的?"}).json()
+    assert framed["answerable"] and "柔性引才" in framed["sentences"][0]["text"]
 
 
 def test_a_question_asking_its_places_in_turn_is_answered_per_place(client):

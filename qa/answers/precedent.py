@@ -15,6 +15,8 @@ _WORDING = r"(?:表述|措辞|写法|说法|提法|原文|原话|用语|怎么�
 _CLAUSE = re.compile(r"[^，,。？?；;！!]+")
 # a clause asking for wording (其他文件是怎么写的, 有哪些原文可以参考, 有什么可借鉴的表述)
 _FRAMING_CLAUSE = re.compile(rf"^[^，,。？?；;！!]*{_WORDING}[^，,。？?；;！!]*$")
+# 各地文件一般怎么表述鼓励创新、宽容失败: the topic after the asking verb, in the framing clause itself
+_AFTER_ASKING = re.compile(r"(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)的?(.*)$")
 # …这层意思, …这一提法: the topic named as a meaning or a phrasing
 _AS_MEANING = re.compile(r"(?:这|那)(?:层|个|一|种|类)(?:意思|提法|说法|表述)$")
 _LEAD = re.compile(r"^(?:关于|对于|有关|想写|要写|在写|写到|撰写|起草|写)")
@@ -39,6 +41,10 @@ def precedent_topic(text: str) -> str | None:
         clause = _AS_MEANING.sub("", match.group().strip())
         if _FRAMING_CLAUSE.match(clause):
             framed = True
+            after = _AFTER_ASKING.search(clause)
+            clause = after.group(1).strip("的呢吗") if after else ""
+            if len(re.findall(r"[\u4e00-\u9fff]", clause)) >= MIN_CHARACTERS:
+                kept.append(clause)
             continue
         stripped = _WHICH_SOURCES.sub("", clause)
         framed = framed or stripped != clause

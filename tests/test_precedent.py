@@ -1,0 +1,28 @@
+"""A question asking how documents word something is searched by its topic, its framing set apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answers.precedent import precedent_topic
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("“柔性引才”这层意思,别的文件里是怎么措辞的?", "“柔性引才”"),
+    ("写到科技镇长团的作用时,兄弟县市一般用什么措辞?", "科技镇长团的作用"),
+    ("想写惠企政策直达企业的内容,参考文件里有哪些现成说法?", "惠企政策直达企业"),
+    ("有哪些地方在文件里提过设立天使基金?原文是怎么写的?", "设立天使基金"),
+    ("各地文件一般怎么表述鼓励创新、宽容失败?", "鼓励创新、宽容失败"),
+    ("企业梯度培育这一提法,参考材料里的原话有哪些?", "企业梯度培育"),
+])
+def test_the_framing_of_a_question_about_wording_is_set_apart(question, topic):
+    assert precedent_topic(question) == topic
+
+
+@pytest.mark.parametrize("question", [
+    "太仓在完善知识产权运用与保护机制时,要发挥哪两个平台的作用?",  # 时 frames a topic only beside a request for wording
+    "如皋到2025年要培育多少家高新技术企业?",
+    "原文是怎么写的?",  # nothing is left to search by
+])
+def test_a_question_that_asks_for_no_wording_or_names_no_topic_is_left_as_asked(question):
+    assert precedent_topic(question) is None
