@@ -14,6 +14,11 @@ from qa.answers.precedent import precedent_topic
     ("有哪些地方在文件里提过设立天使基金?原文是怎么写的?", "设立天使基金"),
     ("各地文件一般怎么表述鼓励创新、宽容失败?", "鼓励创新、宽容失败"),
     ("企业梯度培育这一提法,参考材料里的原话有哪些?", "企业梯度培育"),
+    ("有没有哪份文件提过建设人才公寓?想看看原话。", "建设人才公寓"),
+    ("盘活闲置厂房——这件事各地文件怎么写?", "盘活闲置厂房"),
+    ("想借鉴一下别人关于科技特派员的写法。", "科技特派员"),
+    ("起草文件时想写一段关于揭榜挂帅的内容,可以参考哪些措辞?", "揭榜挂帅"),
+    ("科技金融这一块,其他地方一般怎么写进方案里?", "科技金融"),  # 写进 is where, not what
 ])
 def test_the_framing_of_a_question_about_wording_is_set_apart(question, topic):
     assert precedent_topic(question) == topic

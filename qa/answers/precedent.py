@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import re
 
-_WORDING = r"(?:表述|措辞|写法|说法|提法|原文|原话|用语|怎么写|如何写|怎样写|怎么说|怎么讲)"
-_CLAUSE = re.compile(r"[^，,。？?；;！!]+")
+_WORDING = r"(?:表述|措辞|写法|说法|提法|原文|原话|用语|文字上|怎么写|如何写|怎样写|怎么说|怎么讲)"
+_CLAUSE = re.compile(r"[^，,。？?；;！!：:—]+")
 # a clause asking for wording (其他文件是怎么写的, 有哪些原文可以参考, 有什么可借鉴的表述)
 _FRAMING_CLAUSE = re.compile(rf"^[^，,。？?；;！!]*{_WORDING}[^，,。？?；;！!]*$")
 # 各地文件一般怎么表述鼓励创新、宽容失败: the topic after the asking verb, in the framing clause itself
-_AFTER_ASKING = re.compile(r"(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)的?(.*)$")
+_AFTER_ASKING = re.compile(r"(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)(?![进入到成在出])的?(.*)$")
+# 想借鉴一下别人关于树立大科普观念的写法: the topic the wording is about
+_ABOUT = re.compile(rf"(?:关于|对于|有关)(.+?)的{_WORDING}")
 # …这层意思, …这一提法: the topic named as a meaning or a phrasing
-_AS_MEANING = re.compile(r"(?:这|那)(?:层|个|一|种|类)(?:意思|提法|说法|表述)$")
-_LEAD = re.compile(r"^(?:关于|对于|有关|想写|要写|在写|写到|撰写|起草|写)")
+_AS_MEANING = re.compile(r"(?:这|那)(?:层|个|一|种|类|件|些)?(?:意思|提法|说法|表述|做法|事情|事|方面|一块|块|一段|段)$")
+_LEAD = re.compile(r"^(?:(?:起草|撰写|准备写|想写|要写|在写|写到|写)(?:文件|材料|方案|稿子)?(?:时|的时候)?)?(?:想写|要写|准备写)?"
+                   r"(?:一段|一条|一节)?(?:关于|对于|有关)?")
 _TAIL = re.compile(r"(?:方面)?的?(?:内容|段落|条文|条款|部分)?(?:时|的时候)$|(?:方面)?的(?:内容|段落|条文|条款|部分)$")
 # 有哪些地方在文件里提过设立天使基金: which places mention it, not what it is
-_WHICH_SOURCES = re.compile(r"有?哪些(?:地方|文件|材料|方案)(?:在(?:文件|材料)[里中])?(?:提[过到出]|写[过到]|有)了?")
+# 有没有哪份文件提过…, 参考材料里有没有讲…的
+_WHICH_SOURCES = re.compile(r"(?:有没有|有)?哪(?:些|份|个|几份)?(?:地方|文件|材料|方案)(?:在(?:文件|材料)[里中])?"
+                            r"(?:提[过到出]|写[过到]|讲[过到]|用过|有)了?|"
+                            r"^(?:参考|已有|现有|其他|别的)?(?:材料|文件|方案)[里中](?:有没有|有)(?:讲|提|写|说)(?:过|到)?")
 MIN_CHARACTERS = 2
 
 
@@ -41,7 +47,7 @@ def precedent_topic(text: str) -> str | None:
         clause = _AS_MEANING.sub("", match.group().strip())
         if _FRAMING_CLAUSE.match(clause):
             framed = True
-            after = _AFTER_ASKING.search(clause)
+            after = _AFTER_ASKING.search(clause) or _ABOUT.search(clause)
             clause = after.group(1).strip("的呢吗") if after else ""
             if len(re.findall(r"[\u4e00-\u9fff]", clause)) >= MIN_CHARACTERS:
                 kept.append(clause)
@@ -50,6 +56,8 @@ def precedent_topic(text: str) -> str | None:
         framed = framed or stripped != clause
         for _ in range(2):  # 写到…的作用时: a lead and a tail, in either order
             stripped = _TAIL.sub("", _LEAD.sub("", stripped))
+        if stripped != clause:
+            stripped = stripped.removesuffix("的")
         if stripped:
             kept.append(stripped)
     topic = "，".join(kept)
