@@ -334,6 +334,10 @@ def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     # a noun and the activity it qualifies (量子 + 计算 + 企业) name a topic when no document uses the noun
     assert checker.check("南通对卫星导航企业有什么扶持?").topics == ["卫星导航企业"]
     assert checker.check("如皋对人才引进项目有什么奖励?").topics == []  # the plans speak of 人才
+    # listed beside something the documents speak of (生物医药), an absent topic leaves the question partly answerable;
+    # every listed item absent, it does not
+    assert checker.check("生物医药、卫星导航企业各有什么扶持?").topics == []
+    assert checker.check("对低空经济、卫星导航企业有什么扶持?").topics == ["低空经济", "卫星导航企业"]
 
 
 def test_a_province_only_its_cities_documents_cover_is_refused_unless_several_places_are_asked(client, server):

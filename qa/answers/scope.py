@@ -56,6 +56,7 @@ _TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项�
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 _CJK_CHAR = re.compile(r"^[\u4e00-\u9fff]$")
 _ASKING = re.compile(r"哪|几|什么|多少|怎|啥|如何")
+_LIST_CLAUSE = re.compile(r"[^，,。？?；;！!：:—]+")
 _BOUND_FLAGS = frozenset({"n", "m", "a", "b", "ng"})  # a single character that begins the word jieba split off
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号")
 
@@ -205,8 +206,10 @@ class ScopeChecker:
         if self.mentioned is not None:
             for name in dict.fromkeys(_PROGRAMME.findall(normalise(question))):
                 scope.programmes.append((name, bool(self.mentioned(name))))
-            scope.topics = [topic for specific, topic in _topics(question)
-                            if not self.mentioned(specific) and not self.gazetteer.find_spans(specific)]
+            absent = [(specific, topic) for specific, topic in _topics(question)
+                      if not self.mentioned(specific) and not self.gazetteer.find_spans(specific)]
+            if absent and not self._listed_beside_covered(question, [specific for specific, _ in absent]):
+                scope.topics = [topic for _, topic in absent]
         relevant = self.documents_of(scope)
         for year in sorted({int(y) for y in _YEAR.findall(_DOC_NUMBER.sub(" ", normalise(question)))}):
             scope.years.append((year, any(self.speaks_of(self.metas[i], year) for i in relevant)))
@@ -216,6 +219,22 @@ class ScopeChecker:
                 if covered and all(w is not None for w in written) and max(written) <= year:
                     scope.unreported.append((year, max(written)))
         return scope
+
+    def _listed_beside_covered(self, question: str, specifics: list[str]) -> bool:
+        """The question lists the absent topics beside something the collection does speak of (军民融合、军工技术转民用):
+        an item of the same list (、) naming no absent topic, whose words of two characters or more the documents all
+        use. Such a question is partly answerable; one whose every item is absent (低空经济、无人机产业) is not."""
+        import jieba
+
+        for clause in _LIST_CLAUSE.findall(normalise(question)):
+            items = clause.split("、")
+            if len(items) < 2 or not any(s in clause for s in specifics):
+                continue
+            for item in items:
+                words = [w for w in jieba.lcut(item) if _CJK_WORD.match(w) and not _ASKING.search(w)]
+                if words and not any(s in item for s in specifics) and all(self.mentioned(w) for w in words):
+                    return True
+        return False
 
     def _containing(self, places: list[tuple[str, str, bool]]) -> set[str]:
         """The named provinces that contain another named place (a city and its county may both be asked about: each
