@@ -1,8 +1,10 @@
 """Unit tests of the answer path's text tools: sentence offsets, figures, citations that must match the body,
-shared spans, and how a question's words meet their contractions in the text."""
+shared spans, how a question's words meet their contractions in the text, and what the analyser reads from a question
+(the figure, unit, issuer or date it asks for)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from qa.answers.citations import CitedAnswer, citation_holds, make_citation
@@ -101,3 +103,57 @@ def test_two_paragraphs_of_one_clause_are_one_citation(server):
     citation = cited.citations[0]
     assert (citation.char_start, citation.char_end) == (first.char_start, second.char_end)
     assert len(citation.quotes) == 2 and citation_holds(citation, snapshot.index)
+
+
+def test_english_questions_ask_for_figures_as_chinese_ones_do(server):
+    """"目标", "规模" ask for a figure; so do "target", "size", "how large" (the figure a sentence must state)."""
+    from qa.answers.question import QuestionAnalyzer
+
+    analyzer = QuestionAnalyzer(server.state.snapshot.index)
+    for question in ("南通高新技术企业的目标", "基金群的规模", "Nantong's target for high-tech enterprises",
+                     "What is the size of the fund pool?", "How large is the fund?", "Rugao's goals for patents"):
+        assert analyzer.analyse(question).figure is not None, question
+    assert analyzer.analyse("What does Rugao plan for its corridor?").figure is None
+    # an English question's words are matched in the Chinese sentences through the collection's terms for them
+    answerer = server.state.snapshot.answerer
+    terms = answerer.analyse("Nantong's target for high-tech enterprises").terms
+    assert any(re.search(r"[\u4e00-\u9fff]", term) for term in terms)
+    assert not any(re.search(r"[\u4e00-\u9fff]", term) for term in analyzer.analyse("high-tech enterprises").terms)
+
+
+def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question(server):
+    """Who issued a document is asked with the act of issuing (哪个部门印发); 哪个部门负责实施 asks who carries a task
+    out. 哪一年印发 asks the date; 排第几 asks a place in a ranking, an ordinal the sentence must state."""
+    from qa.answers.question import QuestionAnalyzer
+    from qa.answers.text import figure_positions
+
+    analyzer = QuestionAnalyzer(server.state.snapshot.index)
+    assert analyzer.analyse("通科委办〔2022〕9号是哪个部门印发的?").issuer
+    assert analyzer.analyse("Which department issued the Nantong plan?").issuer
+    for question in ("涟水的行动计划由哪个部门负责组织实施?", "Which departments are responsible for talent?"):
+        assert not analyzer.analyse(question).issuer, question
+    for question in ("如皋市的方案是哪一年印发的?", "南通方案的发布时间", "When did Taicang publish its plan?"):
+        assert analyzer.analyse(question).date, question
+    # how many documents word it (几份) and a document number (文号是多少) are not figures a sentence must state
+    for question in ("关于“揭榜挂帅”,现有几份方案是怎么写的?", "如皋方案依据的科技部文件文号是多少?"):
+        assert analyzer.analyse(question).figure is None, question
+    assert analyzer.analyse("如皋有多少家高新技术企业?").figure == "any"
+    # 几 as "a few" (少跑几趟, 好几家) or in 几乎 asks no number; 几家 and 再建几个 do
+    for question in ("企业申请奖补能不能少跑几趟?", "如皋已经有好几家孵化器了吗?", "几乎每个镇都有创新载体吗?"):
+        assert analyzer.analyse(question).figure is None, question
+    for question in ("如皋有几家国家级孵化器?", "太仓还要再建几个研发平台?"):
+        assert analyzer.analyse(question).figure == "any", question
+    # a count asked with its measure word is answered by a figure carrying it (or one counting the same things)
+    assert set("家个") <= set(analyzer.analyse("如皋有多少家高新技术企业?").units)
+    assert analyzer.analyse("涟水的人才公寓有多少套?").units == ("套",)
+    assert analyzer.analyse("如皋组建的科创投集团下面设了哪几个业务板块?").units == ()
+    assert analyzer.analyse("这条走廊全长多少公里?").units == ("公里", "千米")
+    assert analyzer.analyse("新建厂房多少平方米?").units == ("平方米",)
+    # credit and financing targets are amounts of money; a count of projects is not, whatever the topic
+    assert analyzer.analyse("涟水每年在科技信贷上的目标是多少?").figure == "money"
+    assert analyzer.analyse("南通每年要引进多少个融资项目?").figure == "any"
+    ranked = analyzer.analyse("如皋高新区现在在全省排第几?")
+    assert ranked.figure == "rank" and "第几" not in ranked.terms and ranked.unknown == 0.0
+    assert analyzer.analyse("如皋在全国科技创新百强县(市)里排第几位?").units == ()  # a rank, not a count of 位
+    assert figure_positions("位居全省第20位、苏中苏北省级高新区第一", "rank") and \
+        figure_positions("排名进入全国前40位", "rank") and not figure_positions("新增上市企业20家", "rank")

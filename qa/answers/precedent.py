@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 
+from qa.answers.text import QUESTION_CLAUSE
+
 _WORDING = r"(?:表述|措辞|写法|说法|提法|原文|原话|用语|文字上|怎么写|如何写|怎样写|怎么说|怎么讲)"
-_CLAUSE = re.compile(r"[^，,。？?；;！!：:—]+")
 # a clause asking for wording (其他文件是怎么写的, 有哪些原文可以参考, 有什么可借鉴的表述)
-_FRAMING_CLAUSE = re.compile(rf"^[^，,。？?；;！!]*{_WORDING}[^，,。？?；;！!]*$")
+_ASKS_WORDING = re.compile(_WORDING)
 # 各地文件一般怎么表述鼓励创新、宽容失败: the topic after the asking verb, in the framing clause itself
 _AFTER_ASKING = re.compile(r"(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)(?![进入到成在出])的?(.*)$")
 # 想借鉴一下别人关于树立大科普观念的写法: the topic the wording is about
@@ -43,9 +44,9 @@ def precedent_topic(text: str) -> str | None:
         the question's topic clauses, joined by commas.
     """
     kept, framed = [], False
-    for match in _CLAUSE.finditer(text):
+    for match in QUESTION_CLAUSE.finditer(text):
         clause = _AS_MEANING.sub("", match.group().strip())
-        if _FRAMING_CLAUSE.match(clause):
+        if _ASKS_WORDING.search(clause):
             framed = True
             after = _AFTER_ASKING.search(clause) or _ABOUT.search(clause)
             clause = after.group(1).strip("的呢吗") if after else ""

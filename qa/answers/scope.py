@@ -20,6 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from qa.answers.text import QUESTION_CLAUSE
 from qa.documents.chinese import normalise
 from qa.documents.gazetteer import Division, Gazetteer
 from qa.retrieval.query import short_title
@@ -56,7 +57,6 @@ _TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项�
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 _CJK_CHAR = re.compile(r"^[\u4e00-\u9fff]$")
 _ASKING = re.compile(r"哪|几|什么|多少|怎|啥|如何")
-_LIST_CLAUSE = re.compile(r"[^，,。？?；;！!：:—]+")
 _BOUND_FLAGS = frozenset({"n", "m", "a", "b", "ng"})  # a single character that begins the word jieba split off
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号")
 
@@ -226,7 +226,7 @@ class ScopeChecker:
         use. Such a question is partly answerable; one whose every item is absent (低空经济、无人机产业) is not."""
         import jieba
 
-        for clause in _LIST_CLAUSE.findall(normalise(question)):
+        for clause in QUESTION_CLAUSE.findall(normalise(question)):
             items = clause.split("、")
             if len(items) < 2 or not any(s in clause for s in specifics):
                 continue

@@ -19,6 +19,8 @@ CN_NUMBER = r"(?=[百千万亿]*[零〇一二两三四五六七八九十])[" + _
 _UNIT = r"(?:%|％|‰|个百分点|倍|亿元|万元|元|亿|万|千|百|家|名|人|个|项|所|件|条|座|套|台|次|篇|平方米|亩|公里|吨|户)"
 # A figure: a number not followed by 年/月/日 and not a year, or Chinese numerals with a unit.
 _FIGURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.]|\s*[年月日])|" + CN_NUMBER + r"{1,6}" + _UNIT)
+# a clause of a question: the text between its punctuation marks (a list within it keeps its 、)
+QUESTION_CLAUSE = re.compile(r"[^，,。？?；;！!：:—]+")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|‰|个百分点)|百分之[" + _CN_DIGITS + r"点]+|[一二三四五六七八九]成(?=以上|左右|$|[，,。；])")
 _MONEY = re.compile(r"(?:\d+(?:\.\d+)?|" + CN_NUMBER + r"+)\s*(?:亿|万|千|百)?(?:美)?元")
 _RANK = re.compile(r"第\s*(?:\d+|[" + _CN_DIGITS + r"]+)\s*(?:位|名)|前\s*(?:\d+|[" + _CN_DIGITS + r"]+)\s*(?:位|名|强)"
