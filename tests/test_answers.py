@@ -234,6 +234,10 @@ def test_scope_checker_reads_places_laws_and_years(server):
     assert checker.check("What Law applies? Made in China 2025 targets").laws == []  # no named law
     with_laws = ScopeChecker([*metas, metas[0].model_copy(update={"doc_id": "law", "kind": "law"})])
     assert with_laws.check("What does the Civil Code say?").missing_laws == []  # a held law may be it
+    achieved = checker.check("How much R&D spending did Taicang actually achieve in 2020?")
+    assert achieved.unreported and "actually achieved in 2020" in achieved.reason(english=True)
+    # actually utilised foreign investment names an indicator (实际使用外资), as 实际使用 does in Chinese
+    assert not checker.check("Nantong's 2024 target for actually utilized foreign investment").unreported
     scope = checker.check("南通到2024年的目标，对比2030年")
     assert scope.years == [(2024, True), (2030, False)] and not scope.outside
     assert Gazetteer.shipped().find("浙江省山区26县")[0][1][0].name == "浙江省"

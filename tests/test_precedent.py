@@ -19,6 +19,10 @@ from qa.answers.precedent import precedent_topic
     ("想借鉴一下别人关于科技特派员的写法。", "科技特派员"),
     ("起草文件时想写一段关于揭榜挂帅的内容,可以参考哪些措辞?", "揭榜挂帅"),
     ("科技金融这一块,其他地方一般怎么写进方案里?", "科技金融"),  # 写进 is where, not what
+    # the topic named before where the wording is sought, and after the asking verb
+    ("科技镇长团这支队伍在文件里一般怎么定位、怎么写它的作用?", "科技镇长团这支队伍，它的作用"),
+    ("想引用“把科研资源拿来做科普”的说法,哪个文件有这样的口径?", "“把科研资源拿来做科普”"),  # quoted wording
+    ("投贷联动 怎么写", "投贷联动"),  # a space parts a typed query as a comma would
 ])
 def test_the_framing_of_a_question_about_wording_is_set_apart(question, topic):
     assert precedent_topic(question) == topic

@@ -13,7 +13,7 @@ import re
 
 from qa.answers.text import QUESTION_CLAUSE
 
-_WORDING = r"(?:表述|措辞|写法|说法|提法|原文|原话|用语|文字上|怎么写|如何写|怎样写|怎么说|怎么讲)"
+_WORDING = r"(?:表述|措辞|写法|说法|提法|口径|原文|原话|用语|文字上|怎么写|如何写|怎样写|怎么说|怎么讲)"
 # a clause asking for wording (其他文件是怎么写的, 有哪些原文可以参考, 有什么可借鉴的表述)
 _ASKS_WORDING = re.compile(_WORDING)
 # 各地文件一般怎么表述鼓励创新、宽容失败: the topic after the asking verb, in the framing clause itself
@@ -30,7 +30,37 @@ _TAIL = re.compile(r"(?:方面)?的?(?:内容|段落|条文|条款|部分)?(?:�
 _WHICH_SOURCES = re.compile(r"(?:有没有|有)?哪(?:些|份|个|几份)?(?:地方|文件|材料|方案)(?:在(?:文件|材料)[里中])?"
                             r"(?:提[过到出]|写[过到]|讲[过到]|用过|有)了?|"
                             r"^(?:参考|已有|现有|其他|别的)?(?:材料|文件|方案)[里中](?:有没有|有)(?:讲|提|写|说)(?:过|到)?")
+# 科技镇长团这支队伍在文件里一般怎么定位: what a framing clause names before it says where the wording is sought
+_WHERE = re.compile(r"在(?:各地|其他|别的|已有|现有)?(?:文件|材料|方案|政策|规划|别处)")
+# the words of a request, not of a topic (想看看, 想借鉴一下, 请问, 麻烦)
+_REQUEST = re.compile(r"想|请|麻烦|帮|看看|借鉴|引用|参考|了解|找")
+# quoted wording inside a framing clause (想引用“…”的说法) is the topic itself
+_QUOTED = re.compile(r"[“「『\"][^”」』\"]{2,}[”」』\"]")
+# 中试平台 标准说法: a space between Chinese words parts clauses as a comma would
+_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 MIN_CHARACTERS = 2
+
+
+def _characters(text: str) -> int:
+    return len(re.findall(r"[\u4e00-\u9fff]", text))
+
+
+def _framed_topics(clause: str) -> list[str]:
+    """What a clause asking for wording names itself: quoted wording, what it names before saying where the wording
+    is sought, and what follows its asking verb (or the topic of 关于…的写法)."""
+    about = _ABOUT.search(clause)
+    if about:
+        return [about.group(1)]
+    topics = _QUOTED.findall(clause)
+    where = _WHERE.search(clause)
+    if where and not topics:
+        before = _AS_MEANING.sub("", _LEAD.sub("", clause[:where.start()])).removesuffix("的")
+        if not _REQUEST.search(before) and not _ASKS_WORDING.search(before):
+            topics.append(before)
+    after = _AFTER_ASKING.search(clause)
+    if after:
+        topics.append(after.group(1).strip("的呢吗"))
+    return [topic for topic in topics if _characters(topic) >= MIN_CHARACTERS]
 
 
 def precedent_topic(text: str) -> str | None:
@@ -44,14 +74,11 @@ def precedent_topic(text: str) -> str | None:
         the question's topic clauses, joined by commas.
     """
     kept, framed = [], False
-    for match in QUESTION_CLAUSE.finditer(text):
+    for match in QUESTION_CLAUSE.finditer(_SPACE.sub("，", text)):
         clause = _AS_MEANING.sub("", match.group().strip())
         if _ASKS_WORDING.search(clause):
             framed = True
-            after = _AFTER_ASKING.search(clause) or _ABOUT.search(clause)
-            clause = after.group(1).strip("的呢吗") if after else ""
-            if len(re.findall(r"[\u4e00-\u9fff]", clause)) >= MIN_CHARACTERS:
-                kept.append(clause)
+            kept += _framed_topics(clause)
             continue
         stripped = _WHICH_SOURCES.sub("", clause)
         framed = framed or stripped != clause
@@ -62,6 +89,6 @@ def precedent_topic(text: str) -> str | None:
         if stripped:
             kept.append(stripped)
     topic = "，".join(kept)
-    if not framed or len(re.findall(r"[\u4e00-\u9fff]", topic)) < MIN_CHARACTERS:
+    if not framed or _characters(topic) < MIN_CHARACTERS:
         return None
     return topic

@@ -36,10 +36,11 @@ _LAW_LEAD = re.compile(r"^(?:请问|我想问|想问|想了解|了解|咨询|根
 _ENGLISH_LAW = re.compile(r"\b((?:[A-Z][A-Za-z'’-]*\s+){1,6}(?:Law|Code|Act|Regulations?|Ordinance))\b")
 _ENGLISH_LEAD = re.compile(r"^(?:(?:Under|According|To|Per|By|In|On|Of|The|What|Which|Does|Do|Is|Are|How|Can|Will|"
                            r"Would|Should|China's|China’s|Chinese|PRC|People's|Republic)\s+)+")
-# asks what was actually achieved (实际达到, actually), not the target (实际使用外资 is an indicator's name)
+# asks what was actually achieved (实际达到, actually), not the target (实际使用外资, actually utilised foreign
+# investment, is an indicator's name)
 _ACTUAL = re.compile(r"(?<!结合)实际(?:上)?(?:达到|完成|实现|是|为|有|新增|建成|发放|输出|增长)|最终(?:达到|完成|实现)|"
                      r"(?:19|20)\d{2}\s*年度?的?实际(?!使用)|"
-                     r"完成情况|执行(?:情况|结果)|\bactual(?:ly)?\b|\bachieved\b|\bended up\b", re.I)
+                     r"完成情况|执行(?:情况|结果)|\bactual(?:ly)?\b(?!\s+(?:utili[sz]ed|used))|\bachieved\b|\bended up\b", re.I)
 _SEGMENT = re.compile(r"[\u4e00-\u9fff]+")
 _JOINER = re.compile(r"^(?:市|县|区|省|['’]s)?\s*(?:和|与|及|、|跟|同|以及|还有|,|，|and|&|vs\.?|versus)\s*$", re.I)
 _QUOTED = re.compile(r"《([^《》]{2,80})》")
