@@ -143,6 +143,9 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
         assert analyzer.analyse(question).figure is None, question
     for question in ("如皋有几家国家级孵化器?", "太仓还要再建几个研发平台?"):
         assert analyzer.analyse(question).figure == "any", question
+    # 规模以上 names a class of enterprise; 规模 alone asks a size
+    assert analyzer.analyse("规模以上企业没有发明专利的,县里怎么推动?").figure is None
+    assert analyzer.analyse("南通的投资基金群规模有多大?").figure == "any"
     # a count asked with its measure word is answered by a figure carrying it (or one counting the same things)
     assert set("家个") <= set(analyzer.analyse("如皋有多少家高新技术企业?").units)
     assert analyzer.analyse("涟水的人才公寓有多少套?").units == ("套",)
