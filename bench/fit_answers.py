@@ -135,13 +135,17 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help=f"write the fitted model to {MODEL_FILE}")
     parser.add_argument("--also", type=Path, nargs="*", default=[],
                         help="more question files to fit on, every split (sets no longer blind)")
+    parser.add_argument("--also-fit", type=Path, nargs="*", default=[],
+                        help="more question files to fit on, their fit split only (the held-out split reported)")
     args = parser.parse_args()
     answerer, searcher = open_answerer(args.index)
     fit = [q for q in load(OWN) if q["split"] == "fit"] + (load(EXTRA) if EXTRA.exists() else [])
     for path in args.also:
         fit += load(path)
+    for path in args.also_fit:
+        fit += [q for q in load(path) if q["split"] == "fit"]
     trained_on = " + ".join(["bench/data/dev_questions.jsonl split=fit", "dev_questions_extra.jsonl",
-                             *(path.name for path in args.also)])
+                             *(path.name for path in args.also), *(f"{path.name} split=fit" for path in args.also_fit)])
     parts = examples(answerer, fit)
     rows = [[c.features[n] for n in FEATURES] for part in parts for c in part["candidates"]]
     labels = [label for part in parts for label in part["labels"]]
@@ -175,8 +179,9 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"), **separation})
     print(json.dumps(model.to_dict(), ensure_ascii=False, indent=2))
     answerer.model = model
-    for name, questions in (("own fit + extra", fit), ("own heldout", [q for q in load(OWN) if q["split"] == "heldout"]),
-                            ("shared 30", load(SHARED_SET))):
+    heldout = [q for path in [OWN, *args.also_fit] for q in load(path) if q["split"] == "heldout"]
+    for name, questions in (("fitted on", fit), ("own heldout", [q for q in load(OWN) if q["split"] == "heldout"]),
+                            ("held-out halves of own and --also-fit", heldout), ("shared 30", load(SHARED_SET))):
         summary = run(answerer, searcher, questions)[0]
         print(name, {k: v for k, v in summary.items() if k != "questions"})
     if args.write:

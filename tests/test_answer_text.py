@@ -146,6 +146,9 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     # 规模以上 names a class of enterprise; 规模 alone asks a size
     assert analyzer.analyse("规模以上企业没有发明专利的,县里怎么推动?").figure is None
     assert analyzer.analyse("南通的投资基金群规模有多大?").figure == "any"
+    # a rate asked by name (建有率); 率先 (first to) and 率领 (to lead) name none
+    assert analyzer.analyse("太仓规上企业研发机构建有率是多少?").rates == ["建有率"]
+    assert analyzer.analyse("新产品在本地率先推广、由市里率领企业出访,怎么写?").rates == []
     # a count asked with its measure word is answered by a figure carrying it (or one counting the same things)
     assert set("家个") <= set(analyzer.analyse("如皋有多少家高新技术企业?").units)
     assert analyzer.analyse("涟水的人才公寓有多少套?").units == ("套",)

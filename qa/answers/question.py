@@ -66,7 +66,7 @@ _BESIDES = re.compile(r"除(?:了)?[^，,。？?]{0,6}$")  # 除了提升现有�
 _COUNTED_SET = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)(?:家|个|所|项|座|条)((?:(?!分别|具体|都是|各是|包括|包含)"
                       r"[\u4e00-\u9fff]){2,10}?)(?=分别|具体|都是|各是|是哪|有哪|包括|包含)")
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
-_RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率")
+_RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率(?![先领])")
 # a question about how things stand now (眼下已经有多少家), not also about a target (还要再添几家, 目标, 到2025年)
 _ASKS_NOW = re.compile(r"(?:目前|眼下|现在|如今|当前|现阶段|已经|已有|截至)(?!的?(?:文件|材料|政策|规定|表述|文本))|"
                        r"实际(?=是|为|上|有|达到|完成|多少)|\bactual(?:ly)?\b|\bcurrently\b|\bso far\b|\bto date\b|\balready\b|"
