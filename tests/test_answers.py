@@ -255,6 +255,9 @@ def test_a_question_about_how_things_stand_now_is_not_answered_with_a_target(cli
     assert analyzer.analyse("涟水眼下有多少家绿色工厂?").now
     assert not analyzer.analyse("如皋现在有多少家高新技术企业?按三年行动方案要发展到多少?").now  # both asked
     assert not analyzer.analyse("起草知识产权维权条文,已有文件里是怎么写的?").now  # existing documents, not now
+    assert analyzer.analyse("南通全市现有高新技术企业是多少家?").now  # 现有 before a count
+    assert not analyzer.analyse("关于揭榜挂帅,现有几份方案是怎么写的?").now  # how many documents
+    assert not analyzer.analyse("太仓要提升哪些现有科创载体?").now  # existing ones, no count
 
 
 def test_issue_date_and_ranking_questions_are_answered_with_them(client):

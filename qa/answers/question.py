@@ -68,7 +68,9 @@ _COUNTED_SET = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)(?:
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率(?![先领])")
 # a question about how things stand now (眼下已经有多少家), not also about a target (还要再添几家, 目标, 到2025年)
+# 现有 asks how things stand when a count follows (现有高新技术企业多少家), not in 现有科创载体 or 现有几份方案
 _ASKS_NOW = re.compile(r"(?:目前|眼下|现在|如今|当前|现阶段|已经|已有|截至)(?!的?(?:文件|材料|政策|规定|表述|文本))|"
+                       r"现有(?!几[份部篇])(?=[^，,。？?；;]{0,12}(?:多少|几))|"
                        r"实际(?=是|为|上|有|达到|完成|多少)|\bactual(?:ly)?\b|\bcurrently\b|\bso far\b|\bto date\b|\balready\b|"
                        r"\bright now\b|\bat present\b", re.IGNORECASE)
 _ASKS_TARGET = re.compile(r"目标|要(?:发展|达|到|新增|培育|建成|实现)|还要|再添|计划|规划|将|力争|到20\d\d|\btarget|\bgoal|\bplan|"
