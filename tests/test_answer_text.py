@@ -132,10 +132,14 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     assert analyzer.analyse("Which department issued the Nantong plan?").issuer
     for question in ("涟水的行动计划由哪个部门负责组织实施?", "Which departments are responsible for talent?"):
         assert not analyzer.analyse(question).issuer, question
-    for question in ("如皋市的方案是哪一年印发的?", "南通方案的发布时间", "When did Taicang publish its plan?"):
+    for question in ("如皋市的方案是哪一年印发的?", "南通方案的发布时间", "When did Taicang publish its plan?",
+                     "On what date was Taicang's action plan issued?"):
         assert analyzer.analyse(question).date, question
-    # how many documents word it (几份) and a document number (文号是多少) are not figures a sentence must state
-    for question in ("关于“揭榜挂帅”,现有几份方案是怎么写的?", "如皋方案依据的科技部文件文号是多少?"):
+    assert not analyzer.analyse("What date does Nantong set for its 2024 targets?").date
+    # how many documents word it (几份), how many places' wording (几个地方的原文: a question about wording reads its
+    # figure from its topic) and a document number (文号是多少) are not figures a sentence must state
+    for question in ("关于“揭榜挂帅”,现有几份方案是怎么写的?", "写到科技镇长团的作用,几个地方的原文分别是怎么说的?",
+                     "如皋方案依据的科技部文件文号是多少?"):
         assert analyzer.analyse(question).figure is None, question
     assert analyzer.analyse("如皋有多少家高新技术企业?").figure == "any"
     # 几 as "a few" (少跑几趟, 好几家) or in 几乎 asks no number; 几家 and 再建几个 do

@@ -282,6 +282,7 @@ def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     topics = checker.check("对低空经济和无人机产业有什么扶持政策?")
     assert topics.topics == ["低空经济", "无人机产业"] and topics.reason() == "文件库中没有文件提到“低空经济”、“无人机产业”。"
     assert checker.check("南通对元宇宙产业有什么政策?").topics == ["元宇宙产业"]  # 元 + 宇宙, as jieba cuts it
+    assert checker.check("招商时会不会先照顾科技类项目?").topics == []  # 科技类: the documents' 科技, of that kind
     assert checker.check("如皋对生物医药产业有什么支持?").topics == []  # the plans speak of 生物医药
     assert checker.check("如皋高新区具体分成了哪几个园区?").topics == []  # a question word, not a topic
     # a noun and the activity it qualifies (量子 + 计算 + 企业) name a topic when no document uses the noun

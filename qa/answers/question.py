@@ -45,7 +45,8 @@ _WANTS_ISSUER = re.compile(rf"(?:哪个|哪家|哪一个|什么)(?:部门|单位
                            r"\bwhich (?:department|body|agency|office)\b.*\b(?:issue|publish)", re.IGNORECASE)
 _WANTS_DATE = re.compile(rf"成文日期|印发日期|发布日期|发文日期|哪一天|哪天|(?:什么时候|什么时间|何时|哪年|哪一年|哪个月){_ISSUING}|"
                          rf"{_ISSUING}(?:的)?(?:时间|日期|年份)|"
-                         r"\bwhen (?:was|were|did)\b.*\b(?:issued?|publish(?:ed)?|sign(?:ed)?)\b|\bdate of issue\b", re.IGNORECASE)
+                         r"\b(?:when (?:was|were|did)|(?:what|which) (?:date|day))\b.*\b(?:issued?|publish(?:ed)?|sign(?:ed)?|"
+                         r"released?)\b|\b(?:date of|issue date|publication date)\b", re.IGNORECASE)
 _WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还在执行|还执行吗|是否(?:废止|失效|过期|到期)|(?:废止|失效|过期|到期)了(?:吗|没)|"
                              r"有没有(?:废止|失效|过期)|什么时候(?:到期|截止|失效)|有效期(?=是|为|為|到|至|多|几|幾|截|有多|吗|嗎|呢|[?？,，。]|$)|实施期(?!内)|"
                              r"覆盖(?:的是)?哪(?:几|些)年|时间跨度|实施期限|执行期限|规划期(?!内)|起止年|"
@@ -227,14 +228,15 @@ class QuestionAnalyzer:
         plain = simplified(text)  # traditional → simplified, for the cues read from the words themselves
         units = _units(plain)
         figure = None
-        if _WANTS_RANK.search(text):
+        # a question about wording asks a figure only in its topic (几个地方的原文 counts sources, not a figure)
+        if _WANTS_RANK.search(rewritten):
             figure = "rank"
-        elif _WANTS_SHARE.search(text):
+        elif _WANTS_SHARE.search(rewritten):
             figure = "share"
-        elif _WANTS_FIGURE.search(text):
+        elif _WANTS_FIGURE.search(rewritten):
             # a count in another measure word (多少个项目) is no amount of money, whatever the question's topic
             counted = set(units) - {"元"}
-            figure = "money" if _WANTS_MONEY.search(text) and not counted else "any"
+            figure = "money" if _WANTS_MONEY.search(rewritten) and not counted else "any"
         return Question(text=text, terms=terms, figure=figure, doc_number=bool(_WANTS_DOC_NUMBER.search(text)),
                         issuer=bool(_WANTS_ISSUER.search(text)), date=bool(_WANTS_DATE.search(text)),
                         validity=bool(_WANTS_VALIDITY.search(text)),

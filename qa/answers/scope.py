@@ -57,6 +57,8 @@ _DESTINATION_EN = re.compile(r"\b(?:to|with|(?:build|set up|establish|open|creat
 _TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项目 基地 园区 基础设施".split())
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 _CJK_CHAR = re.compile(r"^[\u4e00-\u9fff]$")
+# 科技类 (of the sci-tech kind) is the word the documents use (科技) with a suffix saying "of that kind"
+_KIND_OF = re.compile(r"(?<=[\u4e00-\u9fff]{2})类$")
 _ASKING = re.compile(r"哪|几|什么|多少|怎|啥|如何")
 _BOUND_FLAGS = frozenset({"n", "m", "a", "b", "ng"})  # a single character that begins the word jieba split off
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号")
@@ -208,7 +210,8 @@ class ScopeChecker:
             for name in dict.fromkeys(_PROGRAMME.findall(normalise(question))):
                 scope.programmes.append((name, bool(self.mentioned(name))))
             absent = [(specific, topic) for specific, topic in _topics(question)
-                      if not self.mentioned(specific) and not self.gazetteer.find_spans(specific)]
+                      if not self.mentioned(specific) and not self.mentioned(_KIND_OF.sub("", specific))
+                      and not self.gazetteer.find_spans(specific)]
             if absent and not self._listed_beside_covered(question, [specific for specific, _ in absent]):
                 scope.topics = [topic for _, topic in absent]
         relevant = self.documents_of(scope)
