@@ -150,6 +150,14 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     # 规模以上 names a class of enterprise; 规模 alone asks a size
     assert analyzer.analyse("规模以上企业没有发明专利的,县里怎么推动?").figure is None
     assert analyzer.analyse("南通的投资基金群规模有多大?").figure == "any"
+    # a figure answers only beside what it measures, not beside the verb every target uses (达到) or a lone 到
+    from qa.answers.candidates import figure_near
+
+    money = analyzer.analyse("南通到2024年基础研究经费的绝对金额要达到多少亿元?")
+    assert money.figure == "money"
+    assert not figure_near(money, "基础研究经费占研发经费比重达到1.65%,规上工业企业新产品销售收入与主营业务收入之比达到46%,"
+                                  "技术合同成交额超350亿元")
+    assert figure_near(money, "到2024年,基础研究经费达到12亿元")
     # a rate asked by name (建有率); 率先 (first to) and 率领 (to lead) name none
     assert analyzer.analyse("太仓规上企业研发机构建有率是多少?").rates == ["建有率"]
     assert analyzer.analyse("新产品在本地率先推广、由市里率领企业出访,怎么写?").rates == []
