@@ -41,7 +41,7 @@ _COUNTED = re.compile(r"(?:\d+(?:\.\d+)?|" + CN_NUMBER + r"+)\s*(?:多|余)?\s*(
                       rf"({MEASURE_WORD})")
 _UNIT_WORD = re.compile(rf"(?:[万亿千百]?美?元|{MEASURE_WORD}|%|％)")
 # the verbs a target is stated with (达到, 突破, 超过): near every figure, they say nothing of what it measures
-_ATTAINING = re.compile(r"达到|实现|突破|超过|超|达|力争|确保|累计|完成")
+_ATTAINING = re.compile(r"达到|实现|突破|超过|力争|确保|累计|完成")
 NAMES_WHO = re.compile(r"负责|牵头")  # a sentence that says who carries something out
 ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|(?:哪些|哪个|哪家|哪一个|什么)(?:部门|单位)|谁负责|由谁|负责部门"
                                   r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)

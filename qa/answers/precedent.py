@@ -33,7 +33,7 @@ _WHICH_SOURCES = re.compile(r"(?:有没有|有)?哪(?:些|份|个|几份)?(?:地
 # 科技镇长团这支队伍在文件里一般怎么定位: what a framing clause names before it says where the wording is sought
 _WHERE = re.compile(r"在(?:各地|其他|别的|已有|现有)?(?:文件|材料|方案|政策|规划|别处)")
 # the words of a request, not of a topic (想看看, 想借鉴一下, 请问, 麻烦)
-_REQUEST = re.compile(r"想|请|麻烦|帮|看看|借鉴|引用|参考|了解|找")
+_REQUEST = re.compile(r"^(?:我们|我|咱们)?(?:想|请|麻烦|帮)|看看|借鉴|引用|参考|了解")
 # quoted wording inside a framing clause (想引用“…”的说法) is the topic itself
 _QUOTED = re.compile(r"[“「『\"][^”」』\"]{2,}[”」』\"]")
 # 中试平台 标准说法: a space between Chinese words parts clauses as a comma would

@@ -46,7 +46,7 @@ _WANTS_ISSUER = re.compile(rf"(?:哪个|哪家|哪一个|什么)(?:部门|单位
 _WANTS_DATE = re.compile(rf"成文日期|印发日期|发布日期|发文日期|哪一天|哪天|(?:什么时候|什么时间|何时|哪年|哪一年|哪个月){_ISSUING}|"
                          rf"{_ISSUING}(?:的)?(?:时间|日期|年份)|"
                          r"\b(?:when (?:was|were|did)|(?:what|which) (?:date|day))\b.*\b(?:issued?|publish(?:ed)?|sign(?:ed)?|"
-                         r"released?)\b|\b(?:date of|issue date|publication date)\b", re.IGNORECASE)
+                         r"released?)\b|\bdate of (?:issue|publication|release)\b|\b(?:issue|publication|release) date\b", re.IGNORECASE)
 _WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还在执行|还执行吗|是否(?:废止|失效|过期|到期)|(?:废止|失效|过期|到期)了(?:吗|没)|"
                              r"有没有(?:废止|失效|过期)|什么时候(?:到期|截止|失效)|有效期(?=是|为|為|到|至|多|几|幾|截|有多|吗|嗎|呢|[?？,，。]|$)|实施期(?!内)|"
                              r"覆盖(?:的是)?哪(?:几|些)年|时间跨度|实施期限|执行期限|规划期(?!内)|起止年|"
