@@ -4,7 +4,8 @@
 document's wording is wanted. Matched against the clauses, the framing's words (措辞, 文件, 别的) are words no clause
 answers with, and they pull the question's vector away from the passages it asks for. ``precedent_topic`` keeps what is
 asked about: the clauses that do not ask for wording, without the lead (关于, 想写, 写到) and tail (…的内容时, 这层意思)
-that frame a topic.
+that frame a topic, and of the clauses that do, what they name themselves (quoted wording, what comes before 在文件里,
+the object of 怎么表述).
 """
 
 from __future__ import annotations

@@ -226,7 +226,7 @@ class QuestionAnalyzer:
         regions = sorted(found, key=found.get)
         several = bool(_SEVERAL.search(text)) or len(regions) >= 2
         plain = simplified(text)  # traditional → simplified, for the cues read from the words themselves
-        units = _units(plain)
+        units = _units(simplified(rewritten))  # measured in the topic, as the figure cue is below
         figure = None
         # a question about wording asks a figure only in its topic (几个地方的原文 counts sources, not a figure)
         if _WANTS_RANK.search(rewritten):
