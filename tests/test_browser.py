@@ -14,7 +14,6 @@ import contextlib
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    WAIT_MS,
+    browser_ready,
+    choose_mode,
+    settle,
+    shot,
+)
 from tests.conftest import ROOT
 from tests.ui_support import (
     DISPOSABLE_DOC,
@@ -36,36 +45,19 @@ from tests.ui_support import (
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-VIEWPORT = {"width": 1280, "height": 900}
 QUESTION = "如皋到2025年要培育多少家高新技术企业?"
 TWO_CITIES = "太仓和如皋分别要培育多少家高新技术企业?"
 RUGAO_CITATION = "《如皋市建设国家创新型县（市）三年行动方案（2023—2025年）》"
-WAIT_MS = int(os.environ.get("QA_BROWSER_WAIT_MS", "120000"))
-
-
-def _have_font() -> bool:
-    fc_list = shutil.which("fc-list")
-    if not fc_list:
-        return False
-    out = subprocess.run([fc_list, ":lang=zh"], capture_output=True, text=True).stdout
-    return bool(out.strip())
-
-
-def _ready() -> bool:
-    return Path(CHROMIUM).exists() and _have_font() and importlib.util.find_spec("playwright") is not None
 
 
 @pytest.fixture(scope="session")
 def chromium_ready() -> None:
-    if _ready():
+    if browser_ready():
         return
     script = ROOT / "tests" / "setup_browser.sh"
     result = subprocess.run(["bash", str(script), sys.executable], capture_output=True, text=True, timeout=1800)
     importlib.invalidate_caches()
-    if result.returncode != 0 or not _ready():
+    if result.returncode != 0 or not browser_ready():
         pytest.skip(f"headless Chromium, a CJK font or playwright could not be installed by {script}: "
                     f"{(result.stderr or result.stdout).strip()[-600:]}")
 
@@ -117,34 +109,6 @@ def page(browser, servers):
     pg.get_by_text("政策文件助手").wait_for()
     yield pg
     context.close()
-
-
-def settle(page) -> None:
-    """Wait until Streamlit has finished the current run (no 'Running…' indicator, no stale elements)."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')", timeout=WAIT_MS)
-    page.wait_for_timeout(600)
-
-
-def choose_mode(page, mode: str) -> None:
-    page.locator('[data-testid="stSidebar"] label').filter(has_text=re.compile(f"{mode}$")).first.click()
-    page.locator("h4").filter(has_text=mode).first.wait_for()
-    settle(page)
-
-
-def shot(page, shots: Path, name: str) -> Path:
-    """Screenshot of the viewport, stored as a 128-colour PNG (a third of the size, text stays crisp)."""
-    from PIL import Image
-
-    path = shots / name
-    page.screenshot(path=str(path))
-    with Image.open(path) as image:
-        small = image.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    small.save(path, optimize=True)
-    assert path.stat().st_size > 10_000
-    return path
 
 
 def api_answer(servers, question: str) -> dict:

@@ -1,8 +1,8 @@
 """Helpers for the UI tests: a seed index with a hostile document, the real service on loopback.
 
-Used by ``tests/test_ui.py`` (Streamlit AppTest) and ``tests/test_browser.py`` (headless Chromium); each
-starts its own service (the AppTest tests delete a document, the browser tests take screenshots of the
-seed corpus alone).
+Used by ``tests/test_ui.py`` (Streamlit AppTest) and ``tests/test_browser.py`` (headless Chromium, its page
+steps in ``tests/browser_support.py``); each starts its own service (the AppTest tests delete a document, the
+browser tests take screenshots of the seed corpus alone).
 """
 
 from __future__ import annotations
