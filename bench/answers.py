@@ -168,7 +168,7 @@ def main() -> None:
             for row in data["rows"]:
                 flag = "ok " if (row["refused"] != row["answerable"] and row.get("holds", True)) else "BAD"
                 print(f"    {flag} {row['id']} refused={row['refused']} holds={row.get('holds')} "
-                      f"sides={row.get('sides_cited')} | {row['answer'][:90]}")
+                      f"first={row.get('first_holds')} sides={row.get('sides_cited')} | {row['answer'][:90]}")
 
 
 if __name__ == "__main__":

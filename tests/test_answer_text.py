@@ -158,6 +158,24 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     assert not figure_near(money, "基础研究经费占研发经费比重达到1.65%,规上工业企业新产品销售收入与主营业务收入之比达到46%,"
                                   "技术合同成交额超350亿元")
     assert figure_near(money, "到2024年,基础研究经费达到12亿元")
+    # a share of a named whole answers beside what it measures; every share of that whole has the whole's words
+    share = analyzer.analyse("涟水对全社会研发投入占地区生产总值比重的目标是多少?")
+    assert share.share_of == ("涟水对全社会研发投入", "占地区生产总值比重")
+    assert not figure_near(share, "到2025年,全县数字经济核心产业增加值占地区生产总值比重达15%")
+    assert figure_near(share, "到2025年,全社会研发投入占GDP比重达1.8%")
+    # the whole's words that the measured part uses too still count (财政科技支出占财政支出比重)
+    spending = analyzer.analyse("如皋对财政科技支出占财政支出比重的目标是多少?")
+    assert figure_near(spending, "本级财政科学技术支出占当年本级财政一般公共预算支出比重达5%")
+    assert analyzer.analyse("高新技术产业产值占比是多少?").share_of == ("", "")
+    # a target asked is not answered by how things stand now, unless the line also sets the target
+    from qa.answers.candidates import not_a_target
+
+    target = analyzer.analyse("如皋给高新技术企业总量定的目标是多少家?")
+    assert target.target and not target.now
+    assert not_a_target(target, "全力提升高企申报材料质量,目前全市共有高新技术企业459家")
+    assert not not_a_target(target, "目前全市共有高新技术企业459家,确保到2025年突破1000家")
+    now = analyzer.analyse("如皋目前有多少家高新技术企业?")
+    assert not now.target and not not_a_target(now, "目前全市共有高新技术企业459家")
     # a rate asked by name (建有率); 率先 (first to) and 率领 (to lead) name none
     assert analyzer.analyse("太仓规上企业研发机构建有率是多少?").rates == ["建有率"]
     assert analyzer.analyse("新产品在本地率先推广、由市里率领企业出访,怎么写?").rates == []

@@ -34,6 +34,7 @@ _DEFINES = re.compile(r"即|包括|包含|是指|指的是|[:：(（]")
 FORMULA_MARKER_SPAN, FORMULA_WINDOW = 4, 40
 # a line setting a target (到2025年…达到, 力争, 确保), and one stating how things stand (目前…共有, 2022年发放)
 _TARGET_LINE = re.compile(r"(?:到|至)20\d\d年|力争|争取|确保|目标")
+_STATES_WHAT_IS = re.compile(r"目前|现有|已有|已经|共有|现已|截至")
 _PRESENT_LINE = re.compile(r"目前|现有|已有|已经|共有|截至|现已|拥有(?!量)|(?<![到至\d—-])20\d\d年(?![前起\d—-])")
 # money support (a question asking about it by name: ``Question.support``)
 _SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|补偿|奖金|减免|扶持资金|专项资金|引导资金|\d\s*(?:万|亿)?元")
@@ -154,6 +155,12 @@ def not_the_present(question: Question, sentence: str) -> bool:
     return bool(question.figure) or bool(_TARGET_LINE.search(sentence))
 
 
+def not_a_target(question: Question, sentence: str) -> bool:
+    """The question asks a target figure and the sentence only says how things stand (目前全市共有高新技术企业459家)."""
+    return (question.target and bool(question.figure) and bool(_STATES_WHAT_IS.search(sentence))
+            and not _TARGET_LINE.search(sentence))
+
+
 def states_another_year(question: str, question_years: list[int], hit: Hit, start: int, end: int) -> bool:
     """The sentence's figures are another year's: it names years, none of those asked (a 2025 target does not answer
     what 2024's is), or, naming none, the clause names such years before it (到2025年，… then the figures). The
@@ -181,7 +188,7 @@ def answers_nothing(question: Question, sentence: str, hit: Hit, end: int) -> bo
             or (bool(FORWARDING.search(sentence)) and not ASKS_ISSUE.search(question.text))
             or (restates_title(sentence, hit) and not ASKS_TITLE.search(question.text))
             or leaves_formula_unexplained(question, sentence) or names_no_support(question, sentence)
-            or not_the_present(question, sentence))
+            or not_the_present(question, sentence) or not_a_target(question, sentence))
 
 
 def figure_near(question: Question, sentence: str) -> bool:
@@ -192,10 +199,19 @@ def figure_near(question: Question, sentence: str) -> bool:
                if not question.units or question.figure in ("rank", "share") or _unit_at(normal, p) in question.units]
     if not figures:
         return False
-    for term in question.rates or question.terms:  # a rate asked by name is that rate, not another's percentage
+    terms = question.rates or list(question.terms)  # a rate asked by name is that rate, not another's percentage
+    part, whole = question.share_of
+
+    def of_whole(term: str) -> bool:
+        return term in whole and term not in part
+
+    measured = any(len(term) >= 2 and not of_whole(term) for term in terms)
+    for term in terms:
         if term in question.units or _UNIT_WORD.fullmatch(term):  # 多少人's 人, 多少亿元's 亿元: the figure's own unit
             continue
         if len(term) < 2 or _ATTAINING.fullmatch(term):  # 到, 达到: every target's words, not what is measured
+            continue
+        if of_whole(term) and measured:  # 地区生产总值, 比重: the whole every share of it is of
             continue
         start = normal.find(term)
         while start >= 0:

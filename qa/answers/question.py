@@ -68,6 +68,8 @@ _COUNTED_SET = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)(?:
                       r"[\u4e00-\u9fff]){2,10}?)(?=分别|具体|都是|各是|是哪|有哪|包括|包含)")
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率(?![先领])")
+# a share's whole, after what is measured (研发投入占地区生产总值比重 → 占地区生产总值比重): every share of it has those words
+_SHARE_OF = re.compile(r"([^，,。？?；;、]{2,20})(占[^，,。？?；;、]{1,12}?(?:的)?(?:比重|比例|份额))")
 # a question about how things stand now (眼下已经有多少家), not also about a target (还要再添几家, 目标, 到2025年)
 # 现有 asks how things stand when a count follows (现有高新技术企业多少家), not in 现有科创载体 or 现有几份方案
 _ASKS_NOW = re.compile(r"(?:目前|眼下|现在|如今|当前|现阶段|已经|已有|截至)(?!的?(?:文件|材料|政策|规定|表述|文本))|"
@@ -122,7 +124,11 @@ class Question:
             千米); empty when none is asked.
         support: it asks about a subsidy or reward by name; a sentence naming no money support does not answer.
         rates: the rates the question asks for by name (建有率): another indicator's percentage is not theirs.
+        share_of: what a share is asked of, when the question names both (研发投入占地区生产总值比重): the part
+            measured (研发投入) and the whole with its share word (占地区生产总值比重); empty strings otherwise.
         now: it asks how things stand now, not a target: a target line (到2025年…达180家) does not answer it.
+        target: it asks a target, not how things stand now: a line saying only what is (目前共有459家) does not
+            answer it.
         formulas: numbered formulas whose members the question asks for (“四有” → 4), with how many there are.
         counted: sets the question counts and asks the members of (4家国家级孵化器分别是哪几家 → 国家级孵化器: 4).
         unknown: share of the question's content words (by IDF, two characters or more) the collection never
@@ -147,8 +153,10 @@ class Question:
     formulas: dict[str, int] = field(default_factory=dict)
     counted: dict[str, int] = field(default_factory=dict)
     rates: list[str] = field(default_factory=list)
+    share_of: tuple[str, str] = ("", "")
     support: bool = False
     now: bool = False
+    target: bool = False
     units: tuple[str, ...] = ()
     abbreviations: dict[str, frozenset[str]] = field(default_factory=dict)
     topic: str | None = None
@@ -243,8 +251,9 @@ class QuestionAnalyzer:
                         regions=regions, several=several, english=english,
                         unknown=unknown / total if total else 0.0, formulas=_formulas(plain),
                         counted=_counted(plain),
-                        rates=list(dict.fromkeys(_RATE.findall(plain))), support=bool(_ASKS_SUPPORT.search(plain)),
-                        now=bool(_ASKS_NOW.search(plain)) and not _ASKS_TARGET.search(plain), units=units,
+                        rates=list(dict.fromkeys(_RATE.findall(plain))), share_of=_share_of(plain), support=bool(_ASKS_SUPPORT.search(plain)),
+                        now=bool(_ASKS_NOW.search(plain)) and not _ASKS_TARGET.search(plain),
+                        target=bool(_ASKS_TARGET.search(plain)) and not _ASKS_NOW.search(plain), units=units,
                         abbreviations=self._abbreviations(rewritten, terms), topic=topic)
 
     def _unglued(self, token: str) -> str:
@@ -313,3 +322,10 @@ def _counted(text: str) -> dict[str, int]:
 def _short_region(region: str) -> str:
     short = _REGION_SUFFIX.sub("", region)
     return short if len(short) >= 2 else region
+
+
+def _share_of(plain: str) -> tuple[str, str]:
+    """The part measured and the whole of a share asked of something named (研发投入占地区生产总值比重 →
+    研发投入, 占地区生产总值比重), or two empty strings."""
+    match = _SHARE_OF.search(plain)
+    return (match.group(1), match.group(2)) if match else ("", "")
