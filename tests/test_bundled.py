@@ -154,3 +154,14 @@ def test_the_traced_query_path_gives_the_models_own_vectors(bundled_embedder):
         thread.join()
     assert min(float(found[i] @ expected[i]) for i in range(len(questions))) > 0.99999
     assert np.allclose(traced.encode_passages(questions[:2]), eager.encode_passages(questions[:2]), atol=1e-6)
+    # gathered into batches across threads (``QA_QUERY_LANES``), the short questions padded beside the long one
+    from qa.embed.batching import QueryBatcher
+
+    batcher, batched = QueryBatcher(traced, lanes=2), {}
+    threads = [threading.Thread(target=lambda i=i: batched.__setitem__(i, batcher.encode_queries([questions[i]])[0]))
+               for i in range(len(questions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert min(float(batched[i] @ expected[i]) for i in range(len(questions))) > 0.99999
