@@ -76,3 +76,23 @@ def upload_variants(index_dir: Path, folder: Path, count: int, merge: bool = Tru
 def copy_index(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, symlinks=True)
     return target
+
+
+def encode_from_threads(embedder, questions: list[str], timeout: float = 30):
+    """Each question encoded by ``embedder`` from a thread of its own, all started at once; the vectors in order."""
+    import threading
+
+    import numpy as np
+
+    found: dict[int, np.ndarray] = {}
+
+    def ask(i: int) -> None:
+        found[i] = embedder.encode_queries([questions[i]])[0]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert sorted(found) == list(range(len(questions))), "a thread's question was not encoded"
+    return np.vstack([found[i] for i in range(len(questions))])

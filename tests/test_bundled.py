@@ -135,7 +135,8 @@ def test_the_traced_query_path_gives_the_models_own_vectors(bundled_embedder):
     """The service encodes questions through a traced forward pass (so concurrent requests do not queue for the
     interpreter lock): it must give e5's own vectors, alone, padded in a batch, and from threads at once."""
     import copy
-    import threading
+
+    from tests.helpers import encode_from_threads
 
     eager = copy.copy(bundled_embedder)
     eager.traced = None
@@ -145,23 +146,10 @@ def test_the_traced_query_path_gives_the_models_own_vectors(bundled_embedder):
     traced = copy.copy(bundled_embedder)
     assert traced.trace_queries() and traced.info()["traced_queries"]
     assert np.min(np.sum(traced.encode_queries(questions) * expected, axis=1)) > 0.99999
-    found: dict[int, np.ndarray] = {}
-    threads = [threading.Thread(target=lambda i=i: found.__setitem__(i, traced.encode_queries([questions[i]])[0]))
-               for i in range(len(questions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert min(float(found[i] @ expected[i]) for i in range(len(questions))) > 0.99999
+    assert np.min(np.sum(encode_from_threads(traced, questions) * expected, axis=1)) > 0.99999
     assert np.allclose(traced.encode_passages(questions[:2]), eager.encode_passages(questions[:2]), atol=1e-6)
     # gathered into batches across threads (``QA_QUERY_LANES``), the short questions padded beside the long one
     from qa.embed.batching import QueryBatcher
 
-    batcher, batched = QueryBatcher(traced, lanes=2), {}
-    threads = [threading.Thread(target=lambda i=i: batched.__setitem__(i, batcher.encode_queries([questions[i]])[0]))
-               for i in range(len(questions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert min(float(batched[i] @ expected[i]) for i in range(len(questions))) > 0.99999
+    batched = encode_from_threads(QueryBatcher(traced, lanes=2), questions)
+    assert np.min(np.sum(batched * expected, axis=1)) > 0.99999

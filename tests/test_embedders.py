@@ -150,31 +150,18 @@ class _Gate:
 
 
 def test_query_batcher_shares_model_calls_between_threads(tiny_bert):
-    import threading
-
     from qa.embed.batching import QueryBatcher
+    from tests.helpers import encode_from_threads
 
     model = SentenceTransformerEmbedder(str(tiny_bert))
     gate = _Gate(model, waiting=7)
     batcher = QueryBatcher(gate)
     gate.batcher = batcher
     questions = [f"如皋到202{i}年要培育多少家高新技术企业" for i in range(8)]
-    results: dict[int, np.ndarray] = {}
-
-    def ask(i: int) -> None:
-        results[i] = batcher.encode_queries([questions[i]])
-
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
-    assert sorted(results) == list(range(8))
+    results = encode_from_threads(batcher, questions)
     # the first question went alone; the seven that queued behind it shared one call
     assert gate.sizes == [1, 7] and batcher.calls == 2
-    direct = model.encode_queries(questions)
-    for i in range(8):
-        np.testing.assert_allclose(results[i][0], direct[i], atol=1e-5)
+    np.testing.assert_allclose(results, model.encode_queries(questions), atol=1e-5)
     assert batcher.info()["fingerprint"] == model.fingerprint and batcher.dim == model.dim
 
 
@@ -208,29 +195,16 @@ class _Overlap:
 
 @pytest.mark.parametrize("lanes", [1, 2])
 def test_query_batcher_encodes_at_most_lanes_batches_at_once(tiny_bert, lanes):
-    import threading
-
     from qa.embed.batching import QueryBatcher
+    from tests.helpers import encode_from_threads
 
     model = SentenceTransformerEmbedder(str(tiny_bert))
     overlap = _Overlap(model)
     batcher = QueryBatcher(overlap, lanes=lanes)
     questions = [f"涟水到202{i}年新增多少家科技型中小企业" for i in range(12)]
-    results: dict[int, np.ndarray] = {}
-
-    def ask(i: int) -> None:
-        results[i] = batcher.encode_queries([questions[i]])
-
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(results) == list(range(12)) and sum(overlap.sizes) == 12  # each question encoded once
-    assert overlap.most == lanes
-    direct = model.encode_queries(questions)
-    for i in range(12):
-        np.testing.assert_allclose(results[i][0], direct[i], atol=1e-5)
+    results = encode_from_threads(batcher, questions)
+    assert sum(overlap.sizes) == 12 and overlap.most == lanes  # each question encoded once, lanes calls at once
+    np.testing.assert_allclose(results, model.encode_queries(questions), atol=1e-5)
     with pytest.raises(ValueError, match="lanes"):
         QueryBatcher(model, lanes=0)
 
