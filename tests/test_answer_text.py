@@ -143,8 +143,10 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
         assert analyzer.analyse(question).figure is None, question
     assert analyzer.analyse("如皋有多少家高新技术企业?").figure == "any"
     # 几 as "a few" (少跑几趟, 好几家) or in 几乎 asks no number; 几家 and 再建几个 do
-    for question in ("企业申请奖补能不能少跑几趟?", "如皋已经有好几家孵化器了吗?", "几乎每个镇都有创新载体吗?"):
+    for question in ("企业申请奖补能不能少跑几趟?", "如皋已经有好几家孵化器了吗?", "几乎每个镇都有创新载体吗?",
+                     "太仓对电力、化工这几个传统行业,提出往什么方向发展?"):
         assert analyzer.analyse(question).figure is None, question
+    assert analyzer.analyse("那几家孵化器在哪里?").units == ()
     for question in ("如皋有几家国家级孵化器?", "太仓还要再建几个研发平台?"):
         assert analyzer.analyse(question).figure == "any", question
     # 规模以上 names a class of enterprise; 规模 alone asks a size

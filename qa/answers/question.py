@@ -25,8 +25,9 @@ SINGLE_CHAR_WEIGHT = 0.3
 UNKNOWN_WEIGHT = 0.3
 # A question that asks for a quantity, and one that asks for a share.
 # 几份 / 几部 count documents, which no sentence states; "文号是多少" asks a document number (``doc_number``)
-# 几 after 好 or a verb with 少/多 (好几家, 少跑几趟, 多走几步) is "a few", and 几乎 "almost": they ask no number
-_WANTS_FIGURE = re.compile(r"(?<!文号是)(?<!字号是)(?<!文号为)多少|(?<!哪)(?<!好)(?<![少多][\u4e00-\u9fff])几(?![份部篇乎])[个家名项所年成倍]?|数量|量化|目标|指标|规模(?!以[上下])|金额|比例|比重|占比|百分|多大|多高|多长|"
+# 几 after 好 or a verb with 少/多 (好几家, 少跑几趟, 多走几步) is "a few", after 这/那 (这几个行业) "these few", and
+# 几乎 "almost": they ask no number
+_WANTS_FIGURE = re.compile(r"(?<!文号是)(?<!字号是)(?<!文号为)多少|(?<![哪好这那])(?<![少多][\u4e00-\u9fff])几(?![份部篇乎])[个家名项所年成倍]?|数量|量化|目标|指标|规模(?!以[上下])|金额|比例|比重|占比|百分|多大|多高|多长|"
                            r"\bhow (?:many|much|big|large|high)\b|\bnumber of\b|\bamount\b|\bpercent(?:age)?\b|\bratio\b|"
                            r"\bshare\b|\btargets?\b|\bgoals?\b|\bsize\b|\bscale\b|\bquotas?\b",
                            re.IGNORECASE)
@@ -85,7 +86,7 @@ _ASKS_SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|\bsubsid|
 # counts anything
 # measure words of counts and of lengths, areas and power (a multi-character word before the character it ends in)
 MEASURE_WORD = r"(?:平方公里|平方米|公里|千米|公顷|千瓦|兆瓦|米|[家个名人项所件条座套台次篇亩吨户元位场批])"
-_ASKED_UNIT = re.compile(rf"(?<![哪第])(?:多少|几)(?:万|亿|千|百)?({MEASURE_WORD})")
+_ASKED_UNIT = re.compile(rf"(?<![哪第这那])(?:多少|几)(?:万|亿|千|百)?({MEASURE_WORD})")
 _SAME_UNITS: dict[str, tuple[str, ...]] = {unit: tuple(words) for unit, words in {
     "个": "个家项所座件名人条套台批", "家": "家个所", "所": "所个家", "名": "名人位", "人": "人名位", "位": "位名人",
     "项": "项个件", "件": "件项个", "套": "套", "台": "台套", "次": "次场", "场": "场次",
