@@ -5,9 +5,7 @@ Two ``qa serve`` processes over the same index (read only, embedding job off):
 * shipped: questions encoded through a traced forward pass, side by side, one torch thread each
   (``QA_TRACED_QUERIES=1``, ``QA_QUERY_THREADS=1``, the defaults);
 * baseline: the eager model, questions of concurrent requests batched into one model call, two torch threads
-  (``QA_TRACED_QUERIES=0``, ``QA_QUERY_THREADS=2``: the service before the traced path);
-* lanes1, lanes2 (``--configs``): traced, the questions of concurrent requests gathered into batches, one or two
-  batches encoding at once (``QA_QUERY_LANES``).
+  (``QA_TRACED_QUERIES=0``, ``QA_QUERY_THREADS=2``: the service before this change).
 
 For ``--rounds`` rounds, in alternating order: 8 clients (``http.client``, one thread each) search for
 ``--seconds`` against one server, then the other; then one client, 40 questions each. Every question is sent once
@@ -33,9 +31,7 @@ from ingest_time import rss_mb
 from writes import start
 
 CONFIGS = {"shipped": {"QA_TRACED_QUERIES": "1", "QA_QUERY_THREADS": "1"},
-           "baseline": {"QA_TRACED_QUERIES": "0", "QA_QUERY_THREADS": "2"},
-           "lanes1": {"QA_TRACED_QUERIES": "1", "QA_QUERY_THREADS": "1", "QA_QUERY_LANES": "1"},
-           "lanes2": {"QA_TRACED_QUERIES": "1", "QA_QUERY_THREADS": "1", "QA_QUERY_LANES": "2"}}
+           "baseline": {"QA_TRACED_QUERIES": "0", "QA_QUERY_THREADS": "2"}}
 
 
 def search(connection: http.client.HTTPConnection, query: str) -> tuple[int | str, float]:
@@ -79,17 +75,13 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True, help="an index of ../shared/data/lawrefbook_laws")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--configs", default="shipped,baseline", help=f"comma-separated, of {', '.join(CONFIGS)}")
     args = parser.parse_args()
-    chosen = args.configs.split(",")
-    if unknown := [name for name in chosen if name not in CONFIGS]:
-        parser.error(f"--configs: unknown {', '.join(unknown)} (known: {', '.join(CONFIGS)})")
     queries = [json.loads(line)["问题"] for line in (SHARED / "data" / "stard" / "queries.train.jsonl").open()]
     queries = list(dict.fromkeys(queries))
-    servers = {name: start(args.index, "", env=CONFIGS[name]) for name in chosen}
+    servers = {name: start(args.index, "", env=env) for name, env in CONFIGS.items()}
     # each server walks the questions from its own starting point, never meeting one it saw in its last 256
-    share = len(queries) // len(servers)
-    sequences = {name: itertools.cycle(queries[i * share:] + queries[:i * share]) for i, name in enumerate(servers)}
+    sequences = {name: itertools.cycle(queries[i * len(queries) // 2:] + queries[:i * len(queries) // 2])
+                 for i, name in enumerate(servers)}
     concurrent: dict[str, list] = {name: [] for name in servers}
     alone: dict[str, list] = {name: [] for name in servers}
     try:

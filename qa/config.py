@@ -48,8 +48,6 @@ class Settings(BaseSettings):
             (``QA_TRACED_QUERIES``; ``qa.embed.traced``).
         query_threads: torch threads of the service's process (``QA_QUERY_THREADS``): one each, concurrent
             questions share the cores instead of each asking for all of them.
-        query_lanes: traced question encodings of concurrent requests gathered into batches, this many batches
-            encoding at once (``QA_QUERY_LANES``); 0 encodes each question in its own call.
         llm_base_url, llm_model, llm_api_key, llm_timeout, llm_min_containment, llm_keep_unsupported: the
             optional generative answerer (``QA_LLM_*``).
         backend, milvus_uri, milvus_collection: where vectors and postings live (``QA_BACKEND``: local or milvus).
@@ -75,7 +73,6 @@ class Settings(BaseSettings):
     answer_threshold: float | None = Field(default=None, ge=0, le=1)
     traced_queries: bool = True
     query_threads: int = Field(default=1, ge=1)
-    query_lanes: int = Field(default=0, ge=0)
     llm_base_url: str | None = None
     llm_model: str = "default"
     llm_api_key: str | None = None

@@ -249,31 +249,3 @@ def test_writes_disabled_without_token(client, server):
     assert_client_error(client.delete(f"/documents/{doc_id}", headers=AUTH), 403, "QA_API_TOKEN")
     assert len(client.get("/documents").json()) == 5
     assert not (server.index / "sources").exists()
-
-
-def test_questions_batched_across_requests_find_what_each_finds_alone(tmp_path_factory, client):
-    """With ``QA_QUERY_LANES`` the questions of concurrent requests share model calls; each request still gets the
-    hits its own question finds when asked alone."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from qa.embed.batching import QueryBatcher
-
-    questions = ["如皋到2025年要培育多少家高新技术企业?", "涟水县科技金融贷款目标", "南通的基础研究经费占比",
-                 "太仓如何引进外国人才?", "飞地孵化器", "How will Taicang attract overseas talent?",
-                 "科技镇长团的作用", "知识产权质押融资"]
-
-    def ids(base: str, question: str) -> list[str]:
-        response = httpx.post(f"{base}/search", json={"query": question, "k": 5, "mode": "dense"}, timeout=60)
-        response.raise_for_status()
-        return [hit["clause_id"] for hit in response.json()["hits"]]
-
-    alone = [ids(str(client.base_url).rstrip("/"), question) for question in questions]
-    server = live_server(tmp_path_factory, ServiceSettings(query_lanes=2))
-    try:
-        with ThreadPoolExecutor(8) as pool:
-            together = list(pool.map(lambda question: ids(server.url, question), questions))
-        embedder = server.state.snapshot.searcher.embedder
-        assert isinstance(embedder, QueryBatcher) and embedder.lanes == 2 and 1 <= embedder.calls <= len(questions)
-    finally:
-        server.stop()
-    assert together == alone

@@ -148,8 +148,3 @@ def test_the_traced_query_path_gives_the_models_own_vectors(bundled_embedder):
     assert np.min(np.sum(traced.encode_queries(questions) * expected, axis=1)) > 0.99999
     assert np.min(np.sum(encode_from_threads(traced, questions) * expected, axis=1)) > 0.99999
     assert np.allclose(traced.encode_passages(questions[:2]), eager.encode_passages(questions[:2]), atol=1e-6)
-    # gathered into batches across threads (``QA_QUERY_LANES``), the short questions padded beside the long one
-    from qa.embed.batching import QueryBatcher
-
-    batched = encode_from_threads(QueryBatcher(traced, lanes=2), questions)
-    assert np.min(np.sum(batched * expected, axis=1)) > 0.99999

@@ -165,50 +165,6 @@ def test_query_batcher_shares_model_calls_between_threads(tiny_bert):
     assert batcher.info()["fingerprint"] == model.fingerprint and batcher.dim == model.dim
 
 
-class _Overlap:
-    """The tiny model, each call held until another is under way (or a second passes), counting calls at once."""
-
-    def __init__(self, inner):
-        import threading
-
-        self.inner, self.now, self.most, self.sizes = inner, 0, 0, []
-        self.name, self.dim, self.fingerprint = inner.name, inner.dim, inner.fingerprint
-        self.is_fallback, self.load_error, self.requested_model = False, None, None
-        self.lock = threading.Lock()
-
-    def encode_queries(self, texts):
-        import time
-
-        with self.lock:
-            self.now += 1
-            self.most = max(self.most, self.now)
-            self.sizes.append(len(texts))
-        deadline = time.monotonic() + 1
-        while self.now < 2 and time.monotonic() < deadline:
-            time.sleep(0.005)
-        try:
-            return self.inner.encode_queries(texts)
-        finally:
-            with self.lock:
-                self.now -= 1
-
-
-@pytest.mark.parametrize("lanes", [1, 2])
-def test_query_batcher_encodes_at_most_lanes_batches_at_once(tiny_bert, lanes):
-    from qa.embed.batching import QueryBatcher
-    from tests.helpers import encode_from_threads
-
-    model = SentenceTransformerEmbedder(str(tiny_bert))
-    overlap = _Overlap(model)
-    batcher = QueryBatcher(overlap, lanes=lanes)
-    questions = [f"涟水到202{i}年新增多少家科技型中小企业" for i in range(12)]
-    results = encode_from_threads(batcher, questions)
-    assert sum(overlap.sizes) == 12 and overlap.most == lanes  # each question encoded once, lanes calls at once
-    np.testing.assert_allclose(results, model.encode_queries(questions), atol=1e-5)
-    with pytest.raises(ValueError, match="lanes"):
-        QueryBatcher(model, lanes=0)
-
-
 def test_query_batcher_passes_the_models_error_to_every_caller(tiny_bert):
     from qa.embed.batching import QueryBatcher
 

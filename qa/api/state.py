@@ -50,7 +50,6 @@ class ServiceSettings:
     embed_job: bool = True
     merge_idle_seconds: float = 10.0
     traced_queries: bool = True
-    query_lanes: int = 0
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
@@ -58,8 +57,7 @@ class ServiceSettings:
         config = settings()
         return cls(api_token=(config.api_token or "").strip() or None, max_upload_mb=config.max_upload_mb,
                    llm=LLMConfig.from_env(), poll_seconds=config.poll_seconds, embed_job=config.embed_job,
-                   merge_idle_seconds=config.merge_idle_seconds, traced_queries=config.traced_queries,
-                   query_lanes=config.query_lanes)
+                   merge_idle_seconds=config.merge_idle_seconds, traced_queries=config.traced_queries)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -161,14 +159,11 @@ class ServiceState:
                 self._tuned = (version, with_active_tower(index, self.embedder))
             chosen = self._tuned[1]
         assert chosen is not None
-        lanes = 1
         if isinstance(self.embedder, SentenceTransformerEmbedder) and self.embedder.traced is not None:
-            if not self.settings.query_lanes:
-                return chosen
-            lanes = self.settings.query_lanes
+            return chosen
         # concurrent searches share model calls; one batcher per model, so old and new snapshots batch together
         if id(chosen) not in self._batched:
-            self._batched = {id(chosen): QueryBatcher(chosen, lanes=lanes)}
+            self._batched = {id(chosen): QueryBatcher(chosen)}
         return self._batched[id(chosen)]
 
     def reload(self) -> Snapshot:

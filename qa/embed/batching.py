@@ -3,9 +3,7 @@
 On two cores a service answering eight searches at once would otherwise run eight model calls side by
 side, each with its own threads, contending for the same cores. A batcher lets the first caller encode
 every question waiting at that moment in one call (leader and followers: no thread of its own); the
-others wait for their rows. A batch of short questions costs less per question than each alone (the
-weights are read once per call). With ``lanes`` above one, that many batches encode at once (a traced
-model releases the interpreter lock, one core each). Passages go straight to the model.
+others wait for their rows. Passages go straight to the model.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ class _Request:
     texts: list[str]
     vectors: np.ndarray | None = None
     error: BaseException | None = None
-    taken: bool = False  # in a batch being encoded
     done: bool = False
 
 
@@ -35,20 +32,16 @@ class QueryBatcher(Embedder):
     Args:
         inner: the embedder that encodes (the model, or the model with a trained query tower).
         max_batch: most questions in one model call.
-        lanes: most model calls at once.
     """
 
-    def __init__(self, inner: Embedder, max_batch: int = MAX_BATCH, lanes: int = 1):
-        if lanes < 1:
-            raise ValueError(f"lanes must be at least 1, got {lanes}")
+    def __init__(self, inner: Embedder, max_batch: int = MAX_BATCH):
         self.inner = inner
         self.max_batch = max_batch
-        self.lanes = lanes
         self.name, self.dim, self.fingerprint = inner.name, inner.dim, inner.fingerprint
         self.is_fallback, self.load_error, self.requested_model = inner.is_fallback, inner.load_error, \
             inner.requested_model
         self._pending: list[_Request] = []
-        self._busy = 0  # model calls under way
+        self._busy = False
         self._ready = threading.Condition()
         self.calls = 0  # model calls made (a batch of several questions counts once)
 
@@ -68,17 +61,17 @@ class QueryBatcher(Embedder):
             self._pending.append(request)
         while True:
             with self._ready:
-                while (self._busy >= self.lanes or request.taken) and not request.done:
+                while self._busy and not request.done:
                     self._ready.wait()
                 if request.done:
                     return self._result(request)
-                self._busy += 1  # lead: encode what waits now (this request, when the batch has room)
+                self._busy = True  # lead: encode what waits now (this request, when the batch has room)
                 batch = self._take()
             try:
                 self._run(batch)
             finally:
                 with self._ready:
-                    self._busy -= 1
+                    self._busy = False
                     self._ready.notify_all()
 
     def _take(self) -> list[_Request]:
@@ -86,7 +79,6 @@ class QueryBatcher(Embedder):
         batch, size = [], 0
         while self._pending and (not batch or size + len(self._pending[0].texts) <= self.max_batch):
             request = self._pending.pop(0)
-            request.taken = True
             batch.append(request)
             size += len(request.texts)
         return batch
