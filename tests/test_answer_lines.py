@@ -74,6 +74,19 @@ def test_a_counted_set_whose_members_no_sentence_lists_is_refused_with_the_reaso
     assert besides["answerable"] and "西交利物浦大学创业家学院" in besides["sentences"][0]["text"]
 
 
+def test_a_counted_set_named_in_other_words_is_answered_by_the_line_listing_its_members(client):
+    """四大制造业集群 is 涟水's 四大先进制造业产业集群: the lines that only name the four (…建设更加凸显) do not say which
+    they are; the line listing them beside the count comes first."""
+    from qa.answers.candidates import leaves_formula_unexplained
+    from qa.answers.question import Question
+
+    asked = client.post("/ask", json={"question": "涟水主攻的四大制造业集群分别是哪几个?"}).json()
+    assert asked["answerable"] and "绿色食品、新一代电子信息" in asked["sentences"][0]["text"]
+    question = Question(text="四大制造业集群分别是哪几个?", counted={"制造业集群": 4})
+    assert leaves_formula_unexplained(question, "全县四大先进制造业产业集群建设更加凸显")
+    assert not leaves_formula_unexplained(question, "绿色食品、电子信息、智能装备、纤维新材料等四大先进制造业产业集群产值")
+
+
 def test_a_tasks_responsibility_note_is_quoted_only_when_asked_who_carries_it_out(client):
     """"(责任单位:…)" after a task names who carries it out: quoted first when the question asks that, the task it
     belongs to right after it from the same clause; never as the answer to what the task is."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.answers.question import MEASURE_WORD, Question
+from qa.answers.question import MEASURE_WORD, NUMERALS, Question
 from qa.answers.text import CN_NUMBER, containment, figure_positions, normalise
 from qa.documents.metadata import plan_period, years_mentioned
 from qa.schemas import Hit
@@ -131,14 +131,24 @@ def leaves_formula_unexplained(question: Question, sentence: str) -> bool:
         return False
     normal = normalise(sentence)
     for name, members in {**question.formulas, **question.counted}.items():
-        at = normal.find(name)
+        at, length = normal.find(name), len(name)
+        if at < 0 and name in question.counted:
+            at, length = _count_named(normal, name, members)
         if at < 0:
             continue
-        after = normal[at + len(name):at + len(name) + FORMULA_MARKER_SPAN]
-        beside = normal[max(0, at - FORMULA_WINDOW):at + len(name) + FORMULA_WINDOW]
+        after = normal[at + length:at + length + FORMULA_MARKER_SPAN]
+        beside = normal[max(0, at - FORMULA_WINDOW):at + length + FORMULA_WINDOW]
         if _DEFINES.search(after) or (members and beside.count("、") >= members - 1):
             return False
     return True
+
+
+def _count_named(normal: str, name: str, members: int) -> tuple[int, int]:
+    """Where the sentence counts the set by its head word in other words (四大制造业集群 as 四大先进制造业产业集群), and
+    how long that is; (-1, 0) when it does not."""
+    numerals = "|".join(re.escape(n) for n in (str(members), *(c for c, v in NUMERALS.items() if v == members)))
+    match = re.search(rf"(?:{numerals})(?:家|个|所|项|座|条|大)[^，,。；;、]{{0,12}}?{re.escape(name[-2:])}", normal)
+    return (match.start(), match.end() - match.start()) if match else (-1, 0)
 
 
 def names_no_support(question: Question, sentence: str) -> bool:

@@ -64,8 +64,9 @@ _ONE_OF = re.compile(r"\s*(?:里|中|当中|之中|其中|之一)")
 _ASKS_MEMBERS = re.compile(_ASKS_DEFINITION.pattern + r"|有哪[些几]|是哪[些几]|哪几|(?:具体|分别)(?:是|为|有)?哪|"
                            r"\bwhat are the\b", re.IGNORECASE)
 _BESIDES = re.compile(r"除(?:了)?[^，,。？?]{0,6}$")  # 除了提升现有“一院三所”,还…: the question is about something else
-# a counted set whose members are asked for (4家国家级孵化器分别是哪几家): the count and the noun after it
-_COUNTED_SET = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)(?:家|个|所|项|座|条)((?:(?!分别|具体|都是|各是|包括|包含)"
+# a counted set whose members are asked for (4家国家级孵化器分别是哪几家, 四大制造业集群分别是哪几个): the count and
+# the noun after it
+_COUNTED_SET = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)(?:家|个|所|项|座|条|大)((?:(?!分别|具体|都是|各是|包括|包含)"
                       r"[\u4e00-\u9fff]){2,10}?)(?=分别|具体|都是|各是|是哪|有哪|包括|包含)")
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率(?![先领])")
@@ -96,7 +97,7 @@ _SAME_UNITS: dict[str, tuple[str, ...]] = {unit: tuple(words) for unit, words in
 # verb to one before it (大所要): a word the collection never uses is read as the known word inside
 _GLUED_BEFORE = frozenset("家个名人项所件条座套台次篇份位场批对向在把给从与和跟")
 _GLUED_AFTER = frozenset("要会能将的了呢吗是")
-_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # A question whose answer is one passage from each of several documents.
 _SEVERAL = re.compile(r"分别|各(?:自|有|是|定|为)|哪些地方|其他地方|其它地方|各地|别的地方|一般怎么|怎么(?:表述|措辞|写|说)|"
                       r"原文|如何表述|现有文件|哪些文件")
@@ -300,7 +301,7 @@ def _formulas(text: str) -> dict[str, int]:
         name = match.group(1) or match.group(2)
         if _ONE_OF.match(text, match.end()) or _BESIDES.search(text, 0, match.start()):
             continue  # “八大工程”里的科技赋能民生发展工程: one member is asked about, not what the members are
-        counted = max((_NUMERALS[c] for c in name if c in _NUMERALS), default=0)
+        counted = max((NUMERALS[c] for c in name if c in NUMERALS), default=0)
         if not counted and not _ASKS_DEFINITION.search(text):
             continue  # 落实“人才22条”有哪些举措 asks what is done under it, not what it consists of
         found[name] = 0 if not counted else counted if counted >= 2 and "多" not in name else 2
@@ -314,7 +315,7 @@ def _counted(text: str) -> dict[str, int]:
     found = {}
     for match in _COUNTED_SET.finditer(text):
         count = match.group(1)
-        number = int(count) if count.isdigit() else _NUMERALS.get(count, 0)
+        number = int(count) if count.isdigit() else NUMERALS.get(count, 0)
         if number >= 2:
             found[match.group(2)] = number
     return found
