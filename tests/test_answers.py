@@ -288,6 +288,8 @@ def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     # a noun and the activity it qualifies (量子 + 计算 + 企业) name a topic when no document uses the noun
     assert checker.check("南通对卫星导航企业有什么扶持?").topics == ["卫星导航企业"]
     assert checker.check("如皋对人才引进项目有什么奖励?").topics == []  # the plans speak of 人才
+    # a noun ending a phrase in 的 (…的办法) is no part of the verb after it: 办法组织技术 names nothing
+    assert checker.check("用“揭榜挂帅”的办法组织技术攻关,别的地方文件是怎么表述的?").topics == []
     # listed beside something the documents speak of (生物医药), an absent topic leaves the question partly answerable;
     # every listed item absent, it does not
     assert checker.check("生物医药、卫星导航企业各有什么扶持?").topics == []

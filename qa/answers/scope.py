@@ -369,8 +369,10 @@ def _topics(question: str) -> list[tuple[str, str]]:
             joined = before is not None and before.flag in _BOUND_FLAGS and bool(_CJK_CHAR.match(before.word))
             found.append((word.word, (before.word if joined else "") + word.word + following.word))
         elif word.flag[:1] == "v" and before is not None and before.flag[:1] == "n" and _CJK_WORD.match(before.word) \
-                and before.word not in _TOPIC_HEADS and not _ASKING.search(before.word):
+                and before.word not in _TOPIC_HEADS and not _ASKING.search(before.word) \
+                and (position < 2 or words[position - 2].word != "的"):
             # 量子 + 计算 + 企业: a noun and the activity it qualifies name the topic; the noun is what must be unknown
-            # (实际 + 输出 + 技术 is no topic: 实际 is a word every collection uses)
+            # (实际 + 输出 + 技术 is no topic: 实际 is a word every collection uses). A noun heading a phrase in 的
+            # (用“揭榜挂帅”的办法 + 组织 + 技术攻关) ends that phrase; the verb after it starts the predicate.
             found.append((before.word, before.word + word.word + following.word))
     return list(dict.fromkeys(found))
