@@ -32,10 +32,11 @@ ASKS_TITLE = re.compile(r"标题|名称|全称|题目|叫什么|\btitle\b|\bname
 # a formula's members: a definition just after its name, or its members listed within a clause's reach of it
 _DEFINES = re.compile(r"即|包括|包含|是指|指的是|[:：(（]")
 FORMULA_MARKER_SPAN, FORMULA_WINDOW = 4, 40
-# a line setting a target (到2025年…达到, 力争, 确保), and one stating how things stand (目前…共有, 2022年发放)
+# a line setting a target (到2025年…达到, 力争, 确保); one saying how things stand (目前…共有); one stating them as of
+# now or of a past year (those words, or 2022年发放)
 _TARGET_LINE = re.compile(r"(?:到|至)20\d\d年|力争|争取|确保|目标")
-_STATES_WHAT_IS = re.compile(r"目前|现有|已有|已经|共有|现已|截至")
-_PRESENT_LINE = re.compile(r"目前|现有|已有|已经|共有|截至|现已|拥有(?!量)|(?<![到至\d—-])20\d\d年(?![前起\d—-])")
+_STATES_WHAT_IS = re.compile(r"目前|现有|已有|已经|共有|截至|现已")
+_PRESENT_LINE = re.compile(_STATES_WHAT_IS.pattern + r"|拥有(?!量)|(?<![到至\d—-])20\d\d年(?![前起\d—-])")
 # money support (a question asking about it by name: ``Question.support``)
 _SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|补偿|奖金|减免|扶持资金|专项资金|引导资金|\d\s*(?:万|亿)?元")
 _COUNTED = re.compile(r"(?:\d+(?:\.\d+)?|" + CN_NUMBER + r"+)\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*"

@@ -253,7 +253,8 @@ class QuestionAnalyzer:
                         regions=regions, several=several, english=english,
                         unknown=unknown / total if total else 0.0, formulas=_formulas(plain),
                         counted=_counted(plain),
-                        rates=list(dict.fromkeys(_RATE.findall(plain))), share_of=_share_of(plain), support=bool(_ASKS_SUPPORT.search(plain)),
+                        rates=list(dict.fromkeys(_RATE.findall(plain))), share_of=_share_of(plain),
+                        support=bool(_ASKS_SUPPORT.search(plain)),
                         now=bool(_ASKS_NOW.search(plain)) and not _ASKS_TARGET.search(plain),
                         target=bool(_ASKS_TARGET.search(plain)) and not _ASKS_NOW.search(plain), units=units,
                         abbreviations=self._abbreviations(rewritten, terms), topic=topic)
