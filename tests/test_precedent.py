@@ -23,6 +23,7 @@ from qa.answers.precedent import precedent_topic
     ("科技镇长团这支队伍在文件里一般怎么定位、怎么写它的作用?", "科技镇长团这支队伍，它的作用"),
     ("想引用“把科研资源拿来做科普”的说法,哪个文件有这样的口径?", "“把科研资源拿来做科普”"),  # quoted wording
     ("投贷联动 怎么写", "投贷联动"),  # a space parts a typed query as a comma would
+    ("拿天使类基金去投早期项目,有没有文件提过?原文怎么写?", "拿天使类基金去投早期项目"),  # a whole clause asking whether any does
 ])
 def test_the_framing_of_a_question_about_wording_is_set_apart(question, topic):
     assert precedent_topic(question) == topic
