@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.answers.question import MEASURE_WORD, NUMERALS, Question
+from qa.answers.question import COUNTED_BY, MEASURE_WORD, NUMERALS, Question
 from qa.answers.text import CN_NUMBER, containment, figure_positions, normalise
 from qa.documents.metadata import plan_period, years_mentioned
 from qa.schemas import Hit
@@ -148,7 +148,7 @@ def _count_named(normal: str, name: str, members: int) -> tuple[int, int]:
     """Where the sentence counts the set by its head word in other words (四大制造业集群 as 四大先进制造业产业集群), and
     how long that is; (-1, 0) when it does not."""
     numerals = "|".join(re.escape(n) for n in (str(members), *(c for c, v in NUMERALS.items() if v == members)))
-    match = re.search(rf"(?:{numerals})(?:家|个|所|项|座|条|大)[^，,。；;、]{{0,12}}?{re.escape(name[-2:])}", normal)
+    match = re.search(rf"(?:{numerals}){COUNTED_BY}[^，,。；;、]{{0,12}}?{re.escape(name[-2:])}", normal)
     return (match.start(), match.end() - match.start()) if match else (-1, 0)
 
 
@@ -212,17 +212,14 @@ def figure_near(question: Question, sentence: str) -> bool:
         return False
     terms = question.rates or list(question.terms)  # a rate asked by name is that rate, not another's percentage
     part, whole = question.share_of
-
-    def of_whole(term: str) -> bool:
-        return term in whole and term not in part
-
-    measured = any(len(term) >= 2 and not of_whole(term) for term in terms)
+    of_whole = {term for term in terms if term in whole and term not in part}
+    measured = any(len(term) >= 2 and term not in of_whole for term in terms)
     for term in terms:
         if term in question.units or _UNIT_WORD.fullmatch(term):  # 多少人's 人, 多少亿元's 亿元: the figure's own unit
             continue
         if len(term) < 2 or _ATTAINING.fullmatch(term):  # 到, 达到: every target's words, not what is measured
             continue
-        if of_whole(term) and measured:  # 地区生产总值, 比重: the whole every share of it is of
+        if term in of_whole and measured:  # 地区生产总值, 比重: the whole every share of it is of
             continue
         start = normal.find(term)
         while start >= 0:

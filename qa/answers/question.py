@@ -64,9 +64,10 @@ _ONE_OF = re.compile(r"\s*(?:里|中|当中|之中|其中|之一)")
 _ASKS_MEMBERS = re.compile(_ASKS_DEFINITION.pattern + r"|有哪[些几]|是哪[些几]|哪几|(?:具体|分别)(?:是|为|有)?哪|"
                            r"\bwhat are the\b", re.IGNORECASE)
 _BESIDES = re.compile(r"除(?:了)?[^，,。？?]{0,6}$")  # 除了提升现有“一院三所”,还…: the question is about something else
-# a counted set whose members are asked for (4家国家级孵化器分别是哪几家, 四大制造业集群分别是哪几个): the count and
-# the noun after it
-_COUNTED_SET = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)(?:家|个|所|项|座|条|大)((?:(?!分别|具体|都是|各是|包括|包含)"
+# a counted set whose members are asked for (4家国家级孵化器分别是哪几家, 四大制造业集群分别是哪几个): the count, its
+# measure word, and the noun after it
+COUNTED_BY = r"(?:家|个|所|项|座|条|大)"
+_COUNTED_SET = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)" + COUNTED_BY + r"((?:(?!分别|具体|都是|各是|包括|包含)"
                       r"[\u4e00-\u9fff]){2,10}?)(?=分别|具体|都是|各是|是哪|有哪|包括|包含)")
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率(?![先领])")
@@ -236,6 +237,7 @@ class QuestionAnalyzer:
         regions = sorted(found, key=found.get)
         several = bool(_SEVERAL.search(text)) or len(regions) >= 2
         plain = simplified(text)  # traditional → simplified, for the cues read from the words themselves
+        asks_now, asks_target = bool(_ASKS_NOW.search(plain)), bool(_ASKS_TARGET.search(plain))
         units = _units(simplified(rewritten))  # measured in the topic, as the figure cue is below
         figure = None
         # a question about wording asks a figure only in its topic (几个地方的原文 counts sources, not a figure)
@@ -255,8 +257,7 @@ class QuestionAnalyzer:
                         counted=_counted(plain),
                         rates=list(dict.fromkeys(_RATE.findall(plain))), share_of=_share_of(plain),
                         support=bool(_ASKS_SUPPORT.search(plain)),
-                        now=bool(_ASKS_NOW.search(plain)) and not _ASKS_TARGET.search(plain),
-                        target=bool(_ASKS_TARGET.search(plain)) and not _ASKS_NOW.search(plain), units=units,
+                        now=asks_now and not asks_target, target=asks_target and not asks_now, units=units,
                         abbreviations=self._abbreviations(rewritten, terms), topic=topic)
 
     def _unglued(self, token: str) -> str:
