@@ -178,6 +178,12 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     assert not not_a_target(target, "目前全市共有高新技术企业459家,确保到2025年突破1000家")
     now = analyzer.analyse("如皋目前有多少家高新技术企业?")
     assert not now.target and not not_a_target(now, "目前全市共有高新技术企业459家")
+    # a target's word earlier in the line does not make the figure stated after 目前 a target
+    place = analyzer.analyse("如皋给高新区的全省排名定了什么目标?")
+    assert place.target and place.figure == "rank"
+    assert not_a_target(place, "推动高新区跨越发展以打造高新技术产业集聚区为目标,实施高新区一区多园改革,目前,"
+                               "高新区创新驱动发展综合评价位居全省第20位")
+    assert not not_a_target(place, "目前高新区位居全省第20位,力争到2025年进入全省前10位")
     # a rate asked by name (建有率); 率先 (first to) and 率领 (to lead) name none
     assert analyzer.analyse("太仓规上企业研发机构建有率是多少?").rates == ["建有率"]
     assert analyzer.analyse("新产品在本地率先推广、由市里率领企业出访,怎么写?").rates == []

@@ -167,9 +167,19 @@ def not_the_present(question: Question, sentence: str) -> bool:
 
 
 def not_a_target(question: Question, sentence: str) -> bool:
-    """The question asks a target figure and the sentence only says how things stand (目前全市共有高新技术企业459家)."""
-    return (question.target and bool(question.figure) and bool(_STATES_WHAT_IS.search(sentence))
-            and not _TARGET_LINE.search(sentence))
+    """The question asks a target figure and the sentence only says how things stand (目前全市共有高新技术企业459家):
+    it sets no target, or each of its figures of the kind asked follows a word of how things stand, with no target's
+    word between them (…以打造…为目标，…，目前，…位居全省第20位)."""
+    if not (question.target and question.figure and _STATES_WHAT_IS.search(sentence)):
+        return False
+    normal = normalise(sentence)
+    figures = figure_positions(sentence, question.figure)
+    if not _TARGET_LINE.search(normal) or not figures:
+        return not _TARGET_LINE.search(normal)
+    present = [m.end() for m in _STATES_WHAT_IS.finditer(normal)]
+    targets = [m.end() for m in _TARGET_LINE.finditer(normal)]
+    return all(max((p for p in present if p <= f), default=-1) > max((t for t in targets if t <= f), default=-1)
+               for f in figures)
 
 
 def states_another_year(question: str, question_years: list[int], hit: Hit, start: int, end: int) -> bool:
