@@ -152,7 +152,7 @@ def test_the_traced_query_path_gives_the_models_own_vectors(bundled_embedder):
 
 def test_the_bundled_tokenizer_runs_on_sentencepiece_with_the_folders_own_ids(bundled_embedder, shared):
     """The bundled model tokenises with a SentencePiece copy of its Unigram vocabulary (about 65 MB of heap against
-    about 260 MB for the Rust tokenizer sentence-transformers loads): the same ids as the folder's own tokenizer on
+    about 330 MB for the Rust tokenizer sentence-transformers loads): the same ids as the folder's own tokenizer on
     the verification sample, the shared questions and lines of every 50th law, alone, without special tokens and
     padded together."""
     from transformers import AutoTokenizer

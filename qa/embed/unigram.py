@@ -1,11 +1,13 @@
 """A model's Unigram tokenizer run by SentencePiece: the same token ids in a quarter of the memory.
 
 XLM-R-family models (e5, bge-m3) tokenise with a Unigram vocabulary of about 250,000 pieces. The Rust ``tokenizers``
-object that sentence-transformers loads keeps it in about 260 MB of heap (a trie of hash maps), in every process that
+object that sentence-transformers loads keeps it in about 330 MB of heap (a trie of hash maps), in every process that
 encodes; SentencePiece's double-array trie keeps the same vocabulary in about 65 MB. The loaded tokenizer's pipeline
 (a precompiled normalisation map, whitespace split, a metaspace before each word, Unigram pieces) is re-expressed as
 a SentencePiece model, and it replaces the loaded tokenizer only when it gives the loaded tokenizer's own ids on
-probe texts, alone and padded together; otherwise the loaded one stays.
+probe texts, alone and padded together; otherwise the loaded one stays. SentencePiece keeps scores in float32, so
+two segmentations that tie within its precision may be split otherwise: one line in 27,521 texts of laws, reports
+and questions, at its 12,374th token.
 """
 
 from __future__ import annotations
