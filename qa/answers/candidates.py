@@ -173,9 +173,11 @@ def not_a_target(question: Question, sentence: str) -> bool:
     if not (question.target and question.figure and _STATES_WHAT_IS.search(sentence)):
         return False
     normal = normalise(sentence)
+    if not _TARGET_LINE.search(normal):
+        return True
     figures = figure_positions(sentence, question.figure)
-    if not _TARGET_LINE.search(normal) or not figures:
-        return not _TARGET_LINE.search(normal)
+    if not figures:
+        return False
     present = [m.end() for m in _STATES_WHAT_IS.finditer(normal)]
     targets = [m.end() for m in _TARGET_LINE.finditer(normal)]
     return all(max((p for p in present if p <= f), default=-1) > max((t for t in targets if t <= f), default=-1)

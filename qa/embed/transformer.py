@@ -94,7 +94,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.model, self.folder = self._load(self.source, self.device)
         self.compact_tokenizer = sentencepiece_tokenizer and compact_tokenizer(self.model)
         if self.compact_tokenizer:
-            release_freed_memory()  # the loaded tokenizer's vocabulary (about 260 MB for e5)
+            release_freed_memory()  # the loaded tokenizer's vocabulary (about 330 MB for e5)
         if max_seq_length:
             self.model.max_seq_length = max_seq_length
         self.query_prompt, self.passage_prompt = self._prompts()
