@@ -83,14 +83,14 @@ def main() -> None:
     parser.add_argument("--configs", default="shipped,baseline", help=f"comma-separated, of {', '.join(CONFIGS)}")
     args = parser.parse_args()
     chosen = args.configs.split(",")
-    if unknown := set(chosen) - set(CONFIGS):
-        parser.error(f"--configs: unknown {', '.join(sorted(unknown))}")
+    if unknown := [name for name in chosen if name not in CONFIGS]:
+        parser.error(f"--configs: unknown {', '.join(unknown)} (known: {', '.join(CONFIGS)})")
     queries = [json.loads(line)["问题"] for line in (SHARED / "data" / "stard" / "queries.train.jsonl").open()]
     queries = list(dict.fromkeys(queries))
     servers = {name: start(args.index, "", env=CONFIGS[name]) for name in chosen}
     # each server walks the questions from its own starting point, never meeting one it saw in its last 256
-    sequences = {name: itertools.cycle(queries[i * len(queries) // 2:] + queries[:i * len(queries) // 2])
-                 for i, name in enumerate(servers)}
+    share = len(queries) // len(servers)
+    sequences = {name: itertools.cycle(queries[i * share:] + queries[:i * share]) for i, name in enumerate(servers)}
     concurrent: dict[str, list] = {name: [] for name in servers}
     alone: dict[str, list] = {name: [] for name in servers}
     try:
