@@ -30,7 +30,7 @@ from qa.documents.readers import DocumentError, file_format
 from qa.index.catalog import VECTOR_NONE, VECTOR_TEACHER
 from qa.index.collection import Index, passage_text
 from qa.index.embedding import embedder_for_ingest
-from qa.index.lexical import Tokenizer
+from qa.index.lexical import shared_tokenizer
 from qa.index.writer import IndexWriter, PreparedDocument, write_lock
 from qa.memory import release_freed_memory
 from qa.schemas import Duplicate, IngestError, IngestReport
@@ -55,25 +55,20 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[IngestError]]
     return files, errors
 
 
-_tokenizer: Tokenizer | None = None
-
-
 def _die_with_parent() -> None:
     """Worker initialiser: the kernel kills this worker when its parent (the forkserver, which ends with the
     ingest) dies."""
-    global _tokenizer
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: workers still end when the pool is shut down
         pass
     if os.getppid() == 1:  # the parent died before prctl took effect
         os._exit(1)
-    _tokenizer = Tokenizer()
+    shared_tokenizer()  # loaded before the first file arrives
 
 
 def prepare(source: Path | tuple[Path, str | None, str | None]) -> PreparedDocument | IngestError:
     """Parse a file (``path``, or ``(path, doc_id, source_name)``) and tokenise its passages."""
-    global _tokenizer
     path, doc_id, name = source if isinstance(source, tuple) else (source, None, None)
     try:
         document = load_document(path, doc_id=doc_id, source_name=name)
@@ -81,9 +76,8 @@ def prepare(source: Path | tuple[Path, str | None, str | None]) -> PreparedDocum
         return IngestError(path=str(path), error=str(err))
     except Exception as err:  # a parser bug must not abort the other files of the run
         return IngestError(path=str(path), error=f"internal error while parsing: {type(err).__name__}: {err}")
-    if _tokenizer is None:
-        _tokenizer = Tokenizer()
-    tokens = [_tokenizer(passage_text(document.meta.title, c)) for c in document.clauses]
+    tokenizer = shared_tokenizer()
+    tokens = [tokenizer(passage_text(document.meta.title, c)) for c in document.clauses]
     return PreparedDocument(document=document, tokens=tokens)
 
 

@@ -353,3 +353,18 @@ def test_concurrent_reads_through_small_caches_return_the_right_clauses(seed_ind
         thread.join()
     assert not errors, repr(errors[:3])
     assert not wrong
+
+
+def test_searches_and_an_in_process_ingest_share_one_tokenizer(seed_index, tmp_path, monkeypatch):
+    """jieba's dictionary costs about 2 s and 105 MB to load: the service's first upload must not load a second."""
+    from qa.index import lexical
+
+    index_dir = copy_index(seed_index, tmp_path / "index")
+    used: set[int] = set()
+    tokenize = lexical.Tokenizer.__call__
+    monkeypatch.setattr(lexical.Tokenizer, "__call__", lambda self, text: used.add(id(self)) or tokenize(self, text))
+    assert load_searcher(index_dir).search("飞地孵化器", k=3, mode="lexical")
+    (tmp_path / "feidi.txt").write_text(NEW_DOC, encoding="utf-8")
+    assert len(ingest([tmp_path / "feidi.txt"], index_dir, workers=1).added) == 1
+    assert load_searcher(index_dir).search("飞地孵化器 研发在上海", k=1, mode="lexical")
+    assert len(used) == 1 and Index.open(index_dir).get_tokenizer() is lexical.shared_tokenizer()

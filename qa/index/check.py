@@ -14,7 +14,7 @@ import numpy as np
 
 from qa.index.catalog import VECTOR_NONE, Catalog, SegmentRecord, file_digests
 from qa.index.collection import Index, passage_text, segment_folder
-from qa.index.lexical import Tokenizer
+from qa.index.lexical import shared_tokenizer
 from qa.index.postings import write_segment
 from qa.index.sentence_segments import SentenceSegment
 from qa.index.writer import IndexWriter, write_lock
@@ -111,7 +111,7 @@ def _repair(writer: IndexWriter, record: SegmentRecord) -> None:
         pids = _lexical_pids(writer.root, record, catalog)
         rows = catalog.clauses(pids)
         titles = {m.doc_id: m.title for m in catalog.metas()}
-        tokenizer = Tokenizer()
+        tokenizer = shared_tokenizer()
         kept = [p for p in pids if p in rows]
         tokens = [tokenizer(passage_text(titles.get(rows[p].doc_id, ""), rows[p])) for p in kept]
         seg = catalog.next_id("next_segment")

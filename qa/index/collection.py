@@ -22,7 +22,7 @@ from qa.embed.base import Embedder
 from qa.errors import Conflict
 from qa.index.catalog import DATABASE, VECTOR_STUDENT, VECTOR_TEACHER, Catalog, CatalogError, LiveRows
 from qa.index.corpus_views import DocumentMap, PassageList
-from qa.index.lexical import Tokenizer
+from qa.index.lexical import Tokenizer, shared_tokenizer
 from qa.index.milvus import MilvusVectorView, backend, milvus_store
 from qa.index.postings import LexicalSegment, LexicalView
 from qa.index.sentence_segments import SentenceSegment, SentenceView
@@ -34,7 +34,6 @@ SEGMENTS = "segments"
 FOLDER_PREFIX = {"lexical": "lex", "vector": "vec", "sentence": "sen"}
 LOADERS = {"lexical": LexicalSegment.load, "vector": VectorSegment.load, "sentence": SentenceSegment.load}
 CLAUSE_CACHE = 4096
-_TOKENIZER_LOCK = threading.Lock()
 
 
 class EmbedderMismatchError(Conflict):
@@ -83,7 +82,6 @@ class Index:
         self.student_info: dict | None = None
         self._counts: dict[str, int] = {"documents": 0, "passages": 0, "clauses": 0, "teacher_vectors": 0,
                                         "student_vectors": 0}
-        self._tokenizer: Tokenizer | None = None
         self.damaged: list[str] = []
         self._loaded: dict[tuple[str, int], object] = {}
         self._clauses: OrderedDict[int, Clause] = OrderedDict()
@@ -111,7 +109,6 @@ class Index:
         index.catalog = Catalog(index.root)
         if previous is not None:
             index._loaded = dict(previous._loaded)
-            index._tokenizer = previous._tokenizer
             index._previous = previous  # its rows and metadata of the documents no commit since has touched
         for attempt in range(3):  # a merge may retire a segment between reading the catalog and opening it
             try:
@@ -306,10 +303,7 @@ class Index:
         return int(rows[0]) if len(rows) else None
 
     def get_tokenizer(self) -> Tokenizer:
-        with _TOKENIZER_LOCK:  # jieba's dictionary loads once (a second), not once per first concurrent search
-            if self._tokenizer is None:
-                self._tokenizer = Tokenizer()
-        return self._tokenizer
+        return shared_tokenizer()
 
     def passage_text(self, clause: Clause) -> str:
         meta = self.meta(clause.doc_id)
