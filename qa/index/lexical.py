@@ -38,6 +38,8 @@ def shared_tokenizer() -> Tokenizer:
     """The process's tokenizer, made at the first call: jieba's dictionary and tags load once (about 2 s and 105 MB
     each time), not once for the searches and again for the service's first upload."""
     global _SHARED
+    if _SHARED is not None:  # every search asks: no lock once it exists
+        return _SHARED
     with _SHARED_LOCK:
         if _SHARED is None:
             _SHARED = Tokenizer()
