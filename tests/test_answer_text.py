@@ -196,6 +196,14 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     # credit and financing targets are amounts of money; a count of projects is not, whatever the topic
     assert analyzer.analyse("涟水每年在科技信贷上的目标是多少?").figure == "money"
     assert analyzer.analyse("南通每年要引进多少个融资项目?").figure == "any"
+    # taxes saved or paid are money too (a tax rate is a share, a count of firms relieved a count)
+    taxes = analyzer.analyse("如皋的企业因为搞研发能少缴多少税?")
+    assert taxes.figure == "money"
+    assert figure_near(taxes, "企业享受研发费用加计扣除优惠政策获得的税收减免额达7.5亿元")
+    assert not figure_near(taxes, "落实企业研发费用加计扣除等政策,全市高新技术企业总数突破1000家")
+    assert analyzer.analyse("高新技术企业的所得税税率是多少?").figure == "share"
+    assert analyzer.analyse("有多少家企业享受了税收减免?").figure == "any"
+    assert analyzer.analyse("How much tax relief did firms get?").figure == "money"
     ranked = analyzer.analyse("如皋高新区现在在全省排第几?")
     assert ranked.figure == "rank" and "第几" not in ranked.terms and ranked.unknown == 0.0
     assert analyzer.analyse("如皋在全国科技创新百强县(市)里排第几位?").units == ()  # a rank, not a count of 位

@@ -33,7 +33,8 @@ _WANTS_FIGURE = re.compile(r"(?<!文号是)(?<!字号是)(?<!文号为)多少|(?
                            re.IGNORECASE)
 _WANTS_SHARE = re.compile(r"比例|比重|占比|百分|几成|[税利比费]率|率(?:是|为|有|达|要)|\bpercent(?:age)?\b|\bratio\b|"
                           r"\bshare of\b|\brate\b", re.IGNORECASE)
-_WANTS_MONEY = re.compile(r"金额|多少钱|资金|经费|补贴|补助|奖励|奖补|贴息|贷款|信贷|授信|融资|租金|价格|工资|资本|投资额|\bmoney\b|\bfunding\b|"
+_WANTS_MONEY = re.compile(r"金额|多少钱|资金|经费|补贴|补助|奖励|奖补|贴息|贷款|信贷|授信|融资|租金|价格|工资|资本|投资额|税(?!率)|"
+                          r"\bmoney\b|\bfunding\b|\btax(?:es)?\b(?! rates?)|"
                           r"\blending\b|\bloans?\b|\bsubsid|\bgrant|\bwage|\bprice|\bcapital\b|\byuan\b", re.IGNORECASE)
 # a place in a ranking: 排第几, 名次, 前几位
 _WANTS_RANK = re.compile(r"第几|排名|名次|位次|排在|排第|前几[位名]|\brank(?:ed|ing|s)?\b|\bwhich place\b", re.IGNORECASE)
