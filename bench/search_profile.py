@@ -9,6 +9,7 @@ Over one index (the full LawRefBook library is the case that matters), one torch
   each at 1, 2 and 8 concurrent threads; the lexical search is the same-run baseline; then the cached hybrid
   search with its best-sentence scoring skipped (what scoring the candidates' sentences costs, reading their vectors
   included; it also leaves the lexical-only candidates without a dense score, so it is less work than that alone);
+* question encoding alone at 8 threads (the floor under any hybrid search with that encoder);
 * hybrid searches with encoding at 8 threads, through each encoder.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/search_profile.py --index /tmp/lawidx [--seconds 8]
@@ -137,6 +138,10 @@ def main() -> None:
         for start in range(100, 260, size):
             traced.encode([prompt + q for q in questions[start:start + size]])
         print(f"  batch {size}: {(time.perf_counter() - started) * 1000 / 160:.1f} ms")
+    # the floor under any hybrid search: eight clients doing nothing but encode their questions
+    print("question encoding alone (no search), each question new:")
+    for name, encoder in encoders.items():
+        threads(name, lambda q, encoder=encoder: encoder.encode([prompt + q]), questions[1000:], 8, args.seconds)
     cached = questions[:400]
     searcher.cache_size = len(cached)
     searcher.warm(cached)
