@@ -24,6 +24,10 @@ from qa.answers.precedent import precedent_topic
     ("想引用“把科研资源拿来做科普”的说法,哪个文件有这样的口径?", "“把科研资源拿来做科普”"),  # quoted wording
     ("投贷联动 怎么写", "投贷联动"),  # a space parts a typed query as a comma would
     ("拿天使类基金去投早期项目,有没有文件提过?原文怎么写?", "拿天使类基金去投早期项目"),  # a whole clause asking whether any does
+    # the object of 对 before the asking verb, and a lead that names who is writing
+    ("写孵化体系的时候,其他地方对孵化链条一般怎么表述?", "孵化体系，孵化链条"),
+    ("其他地方对飞地孵化器是怎么表述的?", "飞地孵化器"),
+    ("我们起草文件想写鼓励试错的内容,其他地方的方案是怎么表述容错的?", "鼓励试错，容错"),
 ])
 def test_the_framing_of_a_question_about_wording_is_set_apart(question, topic):
     assert precedent_topic(question) == topic

@@ -21,9 +21,12 @@ _ASKS_WORDING = re.compile(_WORDING)
 _AFTER_ASKING = re.compile(r"(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)(?![进入到成在出])的?(.*)$")
 # 想借鉴一下别人关于树立大科普观念的写法: the topic the wording is about
 _ABOUT = re.compile(rf"(?:关于|对于|有关)(.+?)的{_WORDING}")
+# 其他地方对孵化链条一般怎么表述: the object of 对 before the asking verb
+_OBJECT = re.compile(r"对(?:于)?(.+?)(?:一般|通常|大多|大都|都|又|会|是)*(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)")
 # …这层意思, …这一提法: the topic named as a meaning or a phrasing
 _AS_MEANING = re.compile(r"(?:这|那)(?:层|个|一|种|类|件|些)?(?:意思|提法|说法|表述|做法|事情|事|方面|一块|块|一段|段)$")
-_LEAD = re.compile(r"^(?:(?:起草|撰写|准备写|想写|要写|在写|写到|写)(?:文件|材料|方案|稿子)?(?:时|的时候)?)?(?:想写|要写|准备写)?"
+_LEAD = re.compile(r"^(?:我们|我|咱们)?(?:正在|在)?(?:(?:起草|撰写|准备写|想写|要写|在写|写到|写)(?:文件|材料|方案|稿子)?(?:时|的时候)?)?"
+                   r"(?:想写|要写|准备写)?"
                    r"(?:一段|一条|一节)?(?:关于|对于|有关)?")
 _TAIL = re.compile(r"(?:方面)?的?(?:内容|段落|条文|条款|部分)?(?:时|的时候)$|(?:方面)?的(?:内容|段落|条文|条款|部分)$")
 # 有哪些地方在文件里提过设立天使基金: which places mention it, not what it is
@@ -50,7 +53,7 @@ def _characters(text: str) -> int:
 def _framed_topics(clause: str) -> list[str]:
     """What a clause asking for wording names itself: quoted wording, what it names before saying where the wording
     is sought, and what follows its asking verb (or the topic of 关于…的写法)."""
-    about = _ABOUT.search(clause)
+    about = _ABOUT.search(clause) or _OBJECT.search(clause)
     if about:
         return [about.group(1)]
     topics = _QUOTED.findall(clause)
