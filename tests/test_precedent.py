@@ -27,6 +27,8 @@ from qa.answers.precedent import precedent_topic
     # the object of 对 before the asking verb, and a lead that names who is writing
     ("写孵化体系的时候,其他地方对孵化链条一般怎么表述?", "孵化体系，孵化链条"),
     ("其他地方对飞地孵化器是怎么表述的?", "飞地孵化器"),
+    ("其他县市在企业梯次培育上是怎么写的?有没有现成的表述可以参考?", "企业梯次培育"),  # 在…上 names the topic
+    ("关于惠企政策免申即享,别的地方文件里是怎么提的?", "惠企政策免申即享"),  # 怎么提 asks the wording
     ("我们起草文件想写鼓励试错的内容,其他地方的方案是怎么表述容错的?", "鼓励试错，容错"),
 ])
 def test_the_framing_of_a_question_about_wording_is_set_apart(question, topic):
@@ -37,6 +39,7 @@ def test_the_framing_of_a_question_about_wording_is_set_apart(question, topic):
     "太仓在完善知识产权运用与保护机制时,要发挥哪两个平台的作用?",  # 时 frames a topic only beside a request for wording
     "如皋到2025年要培育多少家高新技术企业?",
     "原文是怎么写的?",  # nothing is left to search by
+    "怎么提高企业研发投入?",  # 提高 raises, it does not word
 ])
 def test_a_question_that_asks_for_no_wording_or_names_no_topic_is_left_as_asked(question):
     assert precedent_topic(question) is None

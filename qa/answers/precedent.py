@@ -14,7 +14,8 @@ import re
 
 from qa.answers.text import QUESTION_CLAUSE
 
-_WORDING = r"(?:表述|措辞|写法|说法|提法|口径|原文|原话|用语|文字上|怎么写|如何写|怎样写|怎么说|怎么讲)"
+_WORDING = r"(?:表述|措辞|写法|说法|提法|口径|原文|原话|用语|文字上|怎么写|如何写|怎样写|怎么说|怎么讲|" \
+           r"(?:怎么|如何|怎样)提(?![高升供交前醒拔炼取速]))"
 # a clause asking for wording (其他文件是怎么写的, 有哪些原文可以参考, 有什么可借鉴的表述)
 _ASKS_WORDING = re.compile(_WORDING)
 # 各地文件一般怎么表述鼓励创新、宽容失败: the topic after the asking verb, in the framing clause itself
@@ -22,7 +23,9 @@ _AFTER_ASKING = re.compile(r"(?:怎么|如何|怎样)(?:表述|描述|写|说|�
 # 想借鉴一下别人关于树立大科普观念的写法: the topic the wording is about
 _ABOUT = re.compile(rf"(?:关于|对于|有关)(.+?)的{_WORDING}")
 # 其他地方对孵化链条一般怎么表述: the object of 对 before the asking verb
-_OBJECT = re.compile(r"对(?:于)?(.+?)(?:一般|通常|大多|大都|都|又|会|是)*(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)")
+# …在企业梯次培育上是怎么写的: what 在…上 (方面) names
+_OBJECT = re.compile(r"(?:对(?:于)?(.+?)|在(?!(?:各地|其他|别的|已有|现有)?(?:文件|材料|方案|政策|规划|别处))(.+?)(?:上|方面))"
+                     r"(?:一般|通常|大多|大都|都|又|会|是)*(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)")
 # …这层意思, …这一提法: the topic named as a meaning or a phrasing
 _AS_MEANING = re.compile(r"(?:这|那)(?:层|个|一|种|类|件|些)?(?:意思|提法|说法|表述|做法|事情|事|方面|一块|块|一段|段)$")
 _LEAD = re.compile(r"^(?:我们|我|咱们)?(?:正在|在)?(?:(?:起草|撰写|准备写|想写|要写|在写|写到|写)(?:文件|材料|方案|稿子)?(?:时|的时候)?)?"
@@ -55,7 +58,7 @@ def _framed_topics(clause: str) -> list[str]:
     is sought, and what follows its asking verb (or the topic of 关于…的写法)."""
     about = _ABOUT.search(clause) or _OBJECT.search(clause)
     if about:
-        return [about.group(1)]
+        return [next(group for group in about.groups() if group)]
     topics = _QUOTED.findall(clause)
     where = _WHERE.search(clause)
     if where and not topics:
