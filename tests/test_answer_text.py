@@ -48,6 +48,9 @@ def test_a_sentence_stating_another_years_figure_does_not_answer_a_year_asked():
     assert states_another_year("到2024年每年新增多少家?", [2024], hit, *each_year)  # its clause's year is before it
     assert not states_another_year("到2025年高企要达到多少家?", [2025], hit, *target)
     assert not states_another_year("该县2024年的计划要求高企达到多少家?", [2024], hit, *target)  # the plan's year
+    assert not states_another_year("According to the county's 2024 plan, how many high-tech firms?", [2024], hit, *target)
+    # the plan's own year, not naming the plan: the figure's year (计划里2024年的阶段目标)
+    assert states_another_year("该县行动计划里2024年高企的阶段目标是多少家?", [2024], hit, *target)
     assert not states_another_year("到2024年新增多少家高企?", [2024], hit, *stated)
     assert not states_another_year("高企要达到多少家?", [], hit, *target)
 

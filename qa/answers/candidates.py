@@ -49,6 +49,11 @@ ASKS_RESPONSIBILITY = re.compile(r"责任单位|牵头单位|责任部门|牵头
                                   r"|\bdepartments?\b|\bresponsib|\bin charge\b|\bagenc", re.I)
 # a year set as a deadline: 到2024年, 至2024年底, 2024年末, by 2024
 _DEADLINE = re.compile(r"(?:到|至|截至|截止到?)\s*((?:19|20)\d{2})\s*年|((?:19|20)\d{2})\s*年\s*(?:底|末)|\bby\s+((?:19|20)\d{2})", re.I)
+# a year naming a document: a document's word soon after it (2024年的计划, 2018年出台行动计划时, 2023年如皋印发的方案,
+# the 2023 article, Taicang's 2018 action plan)
+_NAMES_DOCUMENT = re.compile(r"((?:19|20)\d{2})\s*年[^，,。？?；;]{0,6}?(?:方案|计划|规划|文件|意见|通知|办法|纲要|出台|印发|发布|"
+                             r"制定|编制|提出)|\b((?:19|20)\d{2})\b(?:\s+[\w-]+){0,2}?\s+(?:plans?|articles?|documents?|"
+                             r"programmes?|programs?|notices?|opinions|reports?|strateg(?:y|ies))\b", re.IGNORECASE)
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 
 
@@ -187,14 +192,17 @@ def not_a_target(question: Question, sentence: str) -> bool:
 def states_another_year(question: str, question_years: list[int], hit: Hit, start: int, end: int) -> bool:
     """The sentence's figures are another year's: it names years, none of those asked (a 2025 target does not answer
     what 2024's is), or, naming none, the clause names such years before it (到2025年，… then the figures). The
-    document's own year and the first of its period name the document (如皋2023年的方案), not the figure, unless the
-    question sets the year as a deadline (到2024年, 2024年底)."""
+    document's own year and the first of its period name the document (如皋2023年的方案) when the question says so (a
+    document's word follows the year), not the figure, unless the question sets the year as a deadline (到2024年,
+    2024年底); 计划里2024年研发投入的阶段目标 asks 2024's figure."""
     if not question_years:  # most questions name none: no look at the document's title or date
         return False
     own = {int(hit.date[:4])} if hit.date and hit.date[:4].isdigit() else set()
     first, _ = plan_period(hit.doc_title)
     deadlines = {int(year) for match in _DEADLINE.findall(question) for year in match if year}
-    asked = {year for year in question_years if year in deadlines or (year not in own and year != first)}
+    naming = {int(year) for match in _NAMES_DOCUMENT.findall(question) for year in match if year} - deadlines
+    asked = {year for year in question_years
+             if year in deadlines or not (year in naming and (year in own or year == first))}
     if not asked:
         return False
     stated = years_mentioned(hit.text[start:end]) or \
