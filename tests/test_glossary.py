@@ -36,3 +36,11 @@ def test_an_acronym_the_dictionary_gives_in_parentheses_is_a_gloss():
     assert ["世界贸易组织"] in found.values()
     # a parenthesised note in lower case is no acronym: 保八's "(PRC policy)" glosses nothing
     assert glossary.lookup("PRC policy") == [] and glossary.lookup("PRC") == []
+
+
+def test_stop_words_together_gloss_nothing():
+    glossary = Glossary(["拥有", "具有", "载体", "以上"])
+    assert glossary.lookup("to have") and glossary.lookup("have")  # CC-CEDICT glosses them
+    # "aim to have", "more than": words any question uses, not the documents' 拥有 or 以上
+    found = dict(glossary.phrases("How many carriers does Nantong aim to have, more than ten?", STOP))
+    assert found == {"carriers": ["载体"]}

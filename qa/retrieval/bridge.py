@@ -33,7 +33,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 STOP = frozenset("""a an the of to in on at by for from with and or as is are was were be been being do does did
 what which who whom whose when where why how many much will would shall should can could may might must
 there here this that these those it its their they them we our you your i me my any some all each every about
-into than then so such not no yes if per up out over under again more most other""".split())
+into than then so such not no yes if per up out over under again more most other have has had having get got""".split())
 
 
 def is_english(text: str) -> bool:

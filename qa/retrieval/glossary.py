@@ -85,14 +85,14 @@ class Glossary:
 
     def phrases(self, text: str, stop: frozenset[str]) -> list[tuple[str, list[str]]]:
         """The phrases of an English ``text`` that gloss collection terms, longest first and without overlaps, each
-        with its terms; a stop word alone is never one."""
+        with its terms; stop words alone are never one."""
         words = gloss_key(text).split()
         matched: list[tuple[str, list[str]]] = []
         position = 0
         while position < len(words):
             for length in range(min(MAX_WORDS, len(words) - position), 0, -1):
                 span = words[position:position + length]
-                if length == 1 and (span[0] in stop or len(span[0]) < 2):
+                if all(word in stop or len(word) < 2 for word in span):  # to have, more than
                     continue
                 terms = self.lookup(" ".join(span))
                 if terms:
