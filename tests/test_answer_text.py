@@ -181,6 +181,12 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     assert not not_a_target(target, "目前全市共有高新技术企业459家,确保到2025年突破1000家")
     now = analyzer.analyse("如皋目前有多少家高新技术企业?")
     assert not now.target and not not_a_target(now, "目前全市共有高新技术企业459家")
+    # how things stand now: a line saying what is done (建立了) states it, a target does not
+    from qa.answers.candidates import not_the_present
+
+    assert not not_the_present(now, "全市300多家企业与140多家高校科研院所建立了紧密型的科技合作或技术依托关系")
+    assert not_the_present(now, "确保到2025年,全市高新技术企业数突破1000家")
+    assert not_the_present(now, "为了加快发展,到2025年高新技术企业达到1000家")  # 为了 says nothing is done
     # a target's word earlier in the line does not make the figure stated after 目前 a target
     place = analyzer.analyse("如皋给高新区的全省排名定了什么目标?")
     assert place.target and place.figure == "rank"

@@ -36,7 +36,9 @@ FORMULA_MARKER_SPAN, FORMULA_WINDOW = 4, 40
 # now or of a past year (those words, or 2022年发放)
 _TARGET_LINE = re.compile(r"(?:到|至)20\d\d年|力争|争取|确保|目标")
 _STATES_WHAT_IS = re.compile(r"目前|现有|已有|已经|共有|截至|现已")
-_PRESENT_LINE = re.compile(_STATES_WHAT_IS.pattern + r"|拥有(?!量)|(?<![到至\d—-])20\d\d年(?![前起\d—-])")
+# …建立了紧密型的科技合作: a verb's 了 says it is done (为了, 除了, 了解 say nothing of the kind)
+_PRESENT_LINE = re.compile(_STATES_WHAT_IS.pattern + r"|拥有(?!量)|(?<![到至\d—-])20\d\d年(?![前起\d—-])|"
+                           r"(?<=[\u4e00-\u9fff])(?<![为除罢])了(?![解结断])")
 # money support (a question asking about it by name: ``Question.support``)
 _SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|补偿|奖金|减免|扶持资金|专项资金|引导资金|\d\s*(?:万|亿)?元")
 _COUNTED = re.compile(r"(?:\d+(?:\.\d+)?|" + CN_NUMBER + r"+)\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*"
