@@ -29,6 +29,9 @@ from qa.answers.precedent import precedent_topic
     ("其他地方对飞地孵化器是怎么表述的?", "飞地孵化器"),
     ("其他县市在企业梯次培育上是怎么写的?有没有现成的表述可以参考?", "企业梯次培育"),  # 在…上 names the topic
     ("关于惠企政策免申即享,别的地方文件里是怎么提的?", "惠企政策免申即享"),  # 怎么提 asks the wording
+    ("涟水对创新失败的单位,有没有免责、鼓励大胆去试的说法?", "涟水对创新失败的单位，免责、鼓励大胆去试"),  # 有没有…的说法
+    ("有没有关于天使基金的表述?", "天使基金"),
+    ("想写企业预留研发资金形成制度,有没有现成的写法?", "企业预留研发资金形成制度"),  # 现成 qualifies the wording
     ("我们起草文件想写鼓励试错的内容,其他地方的方案是怎么表述容错的?", "鼓励试错，容错"),
 ])
 def test_the_framing_of_a_question_about_wording_is_set_apart(question, topic):

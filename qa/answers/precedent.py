@@ -20,8 +20,8 @@ _WORDING = r"(?:表述|措辞|写法|说法|提法|口径|原文|原话|用语|�
 _ASKS_WORDING = re.compile(_WORDING)
 # 各地文件一般怎么表述鼓励创新、宽容失败: the topic after the asking verb, in the framing clause itself
 _AFTER_ASKING = re.compile(r"(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)(?![进入到成在出])的?(.*)$")
-# 想借鉴一下别人关于树立大科普观念的写法: the topic the wording is about
-_ABOUT = re.compile(rf"(?:关于|对于|有关)(.+?)的{_WORDING}")
+# 想借鉴一下别人关于树立大科普观念的写法, 有没有鼓励大胆去试的说法: the topic the wording is about
+_ABOUT = re.compile(rf"(?:(?:有没有|有无)(?:关于|对于|有关)?|关于|对于|有关)(.+?)的{_WORDING}")
 # 其他地方对孵化链条一般怎么表述: the object of 对 before the asking verb
 # …在企业梯次培育上是怎么写的: what 在…上 (方面) names
 _OBJECT = re.compile(r"(?:对(?:于)?(.+?)|在(?!(?:各地|其他|别的|已有|现有)?(?:文件|材料|方案|政策|规划|别处))(.+?)(?:上|方面))"
@@ -42,6 +42,8 @@ _WHICH_SOURCES = re.compile(r"(?:有没有|有)?哪(?:些|份|个|几份)?(?:地
 _WHERE = re.compile(r"在(?:各地|其他|别的|已有|现有)?(?:文件|材料|方案|政策|规划|别处)")
 # the words of a request, not of a topic (想看看, 想借鉴一下, 请问, 麻烦)
 _REQUEST = re.compile(r"^(?:我们|我|咱们)?(?:想|请|麻烦|帮)|看看|借鉴|引用|参考|了解")
+# what only qualifies the wording asked for (有没有现成的写法, 有无可借鉴的表述), not a topic
+_QUALIFIES_WORDING = re.compile(r"^(?:现成|可(?:以)?(?:借鉴|参考|引用)|类似|好|合适|规范|标准|权威|成熟|具体)$")
 # quoted wording inside a framing clause (想引用“…”的说法) is the topic itself
 _QUOTED = re.compile(r"[“「『\"][^”」』\"]{2,}[”」』\"]")
 # 中试平台 标准说法: a space between Chinese words parts clauses as a comma would
@@ -57,7 +59,7 @@ def _framed_topics(clause: str) -> list[str]:
     """What a clause asking for wording names itself: quoted wording, what it names before saying where the wording
     is sought, and what follows its asking verb (or the topic of 关于…的写法)."""
     about = _ABOUT.search(clause) or _OBJECT.search(clause)
-    if about:
+    if about and not _QUALIFIES_WORDING.match(next(group for group in about.groups() if group)):
         return [next(group for group in about.groups() if group)]
     topics = _QUOTED.findall(clause)
     where = _WHERE.search(clause)
