@@ -82,6 +82,11 @@ def test_a_counted_set_named_in_other_words_is_answered_by_the_line_listing_its_
 
     asked = client.post("/ask", json={"question": "涟水主攻的四大制造业集群分别是哪几个?"}).json()
     assert asked["answerable"] and "绿色食品、新一代电子信息" in asked["sentences"][0]["text"]
+    from qa.answers.question import _counted
+
+    # 指的是哪些 asks the members as 分别是哪几个 does
+    assert _counted("涟水县的四大先进制造业产业集群指的是哪些?") == {"先进制造业产业集群": 4}
+    assert _counted("4家国家级孵化器分别是哪几家?") == {"国家级孵化器": 4}
     question = Question(text="四大制造业集群分别是哪几个?", counted={"制造业集群": 4})
     assert leaves_formula_unexplained(question, "全县四大先进制造业产业集群建设更加凸显")
     assert not leaves_formula_unexplained(question, "绿色食品、电子信息、智能装备、纤维新材料等四大先进制造业产业集群产值")
