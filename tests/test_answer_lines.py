@@ -87,6 +87,7 @@ def test_a_counted_set_named_in_other_words_is_answered_by_the_line_listing_its_
     # 指的是哪些 asks the members as 分别是哪几个 does
     assert _counted("涟水县的四大先进制造业产业集群指的是哪些?") == {"先进制造业产业集群": 4}
     assert _counted("4家国家级孵化器分别是哪几家?") == {"国家级孵化器": 4}
+    assert _counted("南通设定的三项指标分别是哪些?") == {"指标": 3}  # 指 inside the noun is no 指的是
     question = Question(text="四大制造业集群分别是哪几个?", counted={"制造业集群": 4})
     assert leaves_formula_unexplained(question, "全县四大先进制造业产业集群建设更加凸显")
     assert not leaves_formula_unexplained(question, "绿色食品、电子信息、智能装备、纤维新材料等四大先进制造业产业集群产值")

@@ -59,8 +59,9 @@ def _framed_topics(clause: str) -> list[str]:
     """What a clause asking for wording names itself: quoted wording, what it names before saying where the wording
     is sought, and what follows its asking verb (or the topic of 关于…的写法)."""
     about = _ABOUT.search(clause) or _OBJECT.search(clause)
-    if about and not _QUALIFIES_WORDING.match(next(group for group in about.groups() if group)):
-        return [next(group for group in about.groups() if group)]
+    named = next((group for group in about.groups() if group), "") if about else ""
+    if named and not _QUALIFIES_WORDING.match(named):
+        return [named]
     topics = _QUOTED.findall(clause)
     where = _WHERE.search(clause)
     if where and not topics:

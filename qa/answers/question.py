@@ -68,7 +68,7 @@ _BESIDES = re.compile(r"除(?:了)?[^，,。？?]{0,6}$")  # 除了提升现有�
 # a counted set whose members are asked for (4家国家级孵化器分别是哪几家, 四大制造业集群分别是哪几个): the count, its
 # measure word, and the noun after it
 COUNTED_BY = r"(?:家|个|所|项|座|条|大)"
-_COUNTED_SET = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)" + COUNTED_BY + r"((?:(?!分别|具体|都是|各是|包括|包含|指)"
+_COUNTED_SET = re.compile(r"(?<![\d.])(\d+|[两二三四五六七八九十]+)" + COUNTED_BY + r"((?:(?!分别|具体|都是|各是|包括|包含|指的?是|指哪)"
                       r"[\u4e00-\u9fff]){2,10}?)(?=分别|具体|都是|各是|是哪|有哪|包括|包含|指的?是|指哪)")
 # a rate asked by name: the two characters before 率 (研发机构建有率 → 建有率, 科技进步贡献率 → 贡献率)
 _RATE = re.compile(r"(?:(?![多少几么哪])[\u4e00-\u9fff]){1,2}率(?![先领])")
