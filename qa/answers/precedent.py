@@ -18,14 +18,16 @@ _WORDING = r"(?:表述|措辞|写法|说法|提法|口径|原文|原话|用语|�
            r"(?:怎么|如何|怎样)提(?![高升供交前醒拔炼取速]))"
 # a clause asking for wording (其他文件是怎么写的, 有哪些原文可以参考, 有什么可借鉴的表述)
 _ASKS_WORDING = re.compile(_WORDING)
+_ASKING_VERB = r"(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)"
+# where wording is sought: 文件, 其他材料, 别处
+_SOURCES = r"(?:各地|其他|别的|已有|现有)?(?:文件|材料|方案|政策|规划|别处)"
 # 各地文件一般怎么表述鼓励创新、宽容失败: the topic after the asking verb, in the framing clause itself
-_AFTER_ASKING = re.compile(r"(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)(?![进入到成在出])的?(.*)$")
+_AFTER_ASKING = re.compile(_ASKING_VERB + r"(?![进入到成在出])的?(.*)$")
 # 想借鉴一下别人关于树立大科普观念的写法, 有没有鼓励大胆去试的说法: the topic the wording is about
 _ABOUT = re.compile(rf"(?:(?:有没有|有无)(?:关于|对于|有关)?|关于|对于|有关)(.+?)的{_WORDING}")
 # 其他地方对孵化链条一般怎么表述: the object of 对 before the asking verb
 # …在企业梯次培育上是怎么写的: what 在…上 (方面) names
-_OBJECT = re.compile(r"(?:对(?:于)?(.+?)|在(?!(?:各地|其他|别的|已有|现有)?(?:文件|材料|方案|政策|规划|别处))(.+?)(?:上|方面))"
-                     r"(?:一般|通常|大多|大都|都|又|会|是)*(?:怎么|如何|怎样)(?:表述|描述|写|说|讲|提)")
+_OBJECT = re.compile(rf"(?:对(?:于)?(.+?)|在(?!{_SOURCES})(.+?)(?:上|方面))(?:一般|通常|大多|大都|都|又|会|是)*{_ASKING_VERB}")
 # …这层意思, …这一提法: the topic named as a meaning or a phrasing
 _AS_MEANING = re.compile(r"(?:这|那)(?:层|个|一|种|类|件|些)?(?:意思|提法|说法|表述|做法|事情|事|方面|一块|块|一段|段)$")
 _LEAD = re.compile(r"^(?:我们|我|咱们)?(?:正在|在)?(?:(?:起草|撰写|准备写|想写|要写|在写|写到|写)(?:文件|材料|方案|稿子)?(?:时|的时候)?)?"
@@ -39,7 +41,7 @@ _WHICH_SOURCES = re.compile(r"(?:有没有|有)?哪(?:些|份|个|几份)?(?:地
                             r"^(?:参考|已有|现有|其他|别的)?(?:材料|文件|方案)[里中](?:有没有|有)(?:讲|提|写|说)(?:过|到)?|"
                             r"^(?:有没有|有无)(?:别的|其他)?(?:文件|材料|方案|地方)(?:里|中)?(?:提|写|讲|说|用)(?:过|到)$")
 # 科技镇长团这支队伍在文件里一般怎么定位: what a framing clause names before it says where the wording is sought
-_WHERE = re.compile(r"在(?:各地|其他|别的|已有|现有)?(?:文件|材料|方案|政策|规划|别处)")
+_WHERE = re.compile("在" + _SOURCES)
 # the words of a request, not of a topic (想看看, 想借鉴一下, 请问, 麻烦)
 _REQUEST = re.compile(r"^(?:我们|我|咱们)?(?:想|请|麻烦|帮)|看看|借鉴|引用|参考|了解")
 # what only qualifies the wording asked for (有没有现成的写法, 有无可借鉴的表述), not a topic
