@@ -232,6 +232,11 @@ def test_scope_checker_reads_places_laws_and_years(server):
     english = checker.check("Under China's Patent Law, how long is an invention patent protected?")
     assert english.missing_laws == ["Patent Law"] and "holds no laws" in english.reason(english=True)
     assert checker.check("What Law applies? Made in China 2025 targets").laws == []  # no named law
+    # the kind first, then what it governs
+    governs = checker.check("Under the Law on Promoting the Popularisation of Science, who funds science museums?")
+    assert governs.missing_laws == ["Law on Promoting the Popularisation of Science"]
+    assert checker.check("Per the Regulations on the Administration of Technology Import, what is required?") \
+        .missing_laws == ["Regulations on the Administration of Technology Import"]
     with_laws = ScopeChecker([*metas, metas[0].model_copy(update={"doc_id": "law", "kind": "law"})])
     assert with_laws.check("What does the Civil Code say?").missing_laws == []  # a held law may be it
     achieved = checker.check("How much R&D spending did Taicang actually achieve in 2020?")
@@ -294,6 +299,21 @@ def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     # every listed item absent, it does not
     assert checker.check("生物医药、卫星导航企业各有什么扶持?").topics == []
     assert checker.check("对低空经济、卫星导航企业有什么扶持?").topics == ["低空经济", "卫星导航企业"]
+    # a benefit names its object (租房 + 补贴), also when asked whether it has one (用水价格有没有优惠)
+    assert checker.check("太仓对高校毕业生有什么租房补贴?").reason() == "文件库中没有文件提到“租房补贴”。"
+    assert checker.check("南通的企业用水价格有没有优惠?").topics == ["价格优惠"]
+    assert checker.check("如皋对研发费用有什么优惠?").topics == []  # the plans speak of 研发费用
+    assert checker.check("涟水对人才有没有补贴?").topics == []
+
+
+def test_a_place_name_running_on_into_a_term_of_the_documents_is_not_that_place(server):
+    index = server.state.snapshot.index
+    checker = ScopeChecker(index.metas, mentioned=index.mentions)
+    assert checker.check("龙游湾科创智谷规划在哪里?").places == []  # 如皋's 龙游湾, not 龙游县 in 浙江
+    assert checker.check("南京都市圈建设涟水怎么融入?").covered_places == ["涟水县"] and not \
+        checker.check("南京都市圈建设涟水怎么融入?").outside
+    assert checker.check("龙游县的科技创新政策有哪些?").reason() == "文件库中没有龙游县的文件。"
+    assert checker.check("龙游的科技创新政策有哪些?").reason() == "文件库中没有龙游县的文件。"
 
 
 def test_a_province_only_its_cities_documents_cover_is_refused_unless_several_places_are_asked(client, server):

@@ -33,7 +33,11 @@ _GENERIC_LAW = re.compile(r"(?:方|办|做|说|想|看|依|合|非|违|执|司|�
 # prepositions and question openers before a law's name: 根据劳动合同法 → 劳动合同法
 _LAW_LEAD = re.compile(r"^(?:请问|我想问|想问|想了解|了解|咨询|根据|依据|按照|依照|关于|对于|违反|按|依|据|对|在|从|由)+")
 # an English question names a law as capitalised words before Law/Code/Act ("China's Patent Law", "the Civil Code")
-_ENGLISH_LAW = re.compile(r"\b((?:[A-Z][A-Za-z'’-]*\s+){1,6}(?:Law|Code|Act|Regulations?|Ordinance))\b")
+# a name ending in its kind (Patent Law), or the kind followed by what it governs (Law on Promoting the Transformation
+# of Scientific and Technological Achievements)
+_ENGLISH_LAW = re.compile(r"\b((?:[A-Z][A-Za-z'’-]*\s+){0,6}(?:Law|Code|Act|Regulations?|Ordinance)\s+(?:on|of|for|concerning)"
+                          r"(?:\s+(?:the|and|of|on|for|in|to|[A-Z][A-Za-z'’-]*))*\s+[A-Z][A-Za-z'’-]*|"
+                          r"(?:[A-Z][A-Za-z'’-]*\s+){1,6}(?:Law|Code|Act|Regulations?|Ordinance))\b")
 _ENGLISH_LEAD = re.compile(r"^(?:(?:Under|According|To|Per|By|In|On|Of|The|What|Which|Does|Do|Is|Are|How|Can|Will|"
                            r"Would|Should|China's|China’s|Chinese|PRC|People's|Republic)\s+)+")
 # asks what was actually achieved (实际达到, actually), not the target (实际使用外资, actually utilised foreign
@@ -52,11 +56,16 @@ _PROGRAMME = re.compile(r"[“\"「『]([\u4e00-\u9fff\d\-—·+]{1,16}(?:计划
 _DESTINATION_BEFORE = re.compile(r"(?:到|赴|去|前往|与|同|向)$")
 _BUILT_AFTER = re.compile(r"^(?:市)?(?:建|设|办|布局|打造|共建|合作|开设|落地|孵化)")
 _DESTINATION_EN = re.compile(r"\b(?:to|with|(?:build|set up|establish|open|create)\b[^?.!]*\bin)\s+$", re.I)
-# generic heads after which a word names the topic itself (低空 + 经济): when no document uses that word, the topic is
-# not in the collection, however well its head matches
-_TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项目 基地 园区 基础设施".split())
+# generic heads after which a word names the topic itself (低空 + 经济), and the kinds of benefit whose object it names
+# (电价 + 优惠, 购车 + 补贴): when no document uses that word, the topic is not in the collection, however well its head
+# matches
+_TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项目 基地 园区 基础设施 优惠 补贴 补助 奖励 奖补".split())
+# asking whether the object has the benefit (用电价格有没有优惠) names the same topic as 用电价格优惠
+_WHETHER = frozenset("有没有 有无 是否有".split())
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 _CJK_CHAR = re.compile(r"^[\u4e00-\u9fff]$")
+# characters that end a place's name rather than continue it into a term (上海市, 上海的, 上海和…)
+_AFTER_PLACE = frozenset("市县区省镇乡村的和与及跟同对在有是等地人")
 # 科技类 (of the sci-tech kind) is the word the documents use (科技) with a suffix saying "of that kind"
 _KIND_OF = re.compile(r"(?<=[\u4e00-\u9fff]{2})类$")
 _ASKING = re.compile(r"哪|几|什么|多少|怎|啥|如何")
@@ -188,6 +197,8 @@ class ScopeChecker:
             covered = self._covered(divisions, written)
             if not covered and self._destination(question, normal, written, start, end):
                 continue  # where something is built or sought (到上海建飞地), not whose documents answer
+            if not covered and self._begins_term(normal, written, end):
+                continue  # 龙游河科创走廊: the documents' own term, not 龙游县
             seen.add(canonical)
             scope.places.append((written, canonical, covered))
             within = self._regions_within(divisions) if covered else None
@@ -273,6 +284,13 @@ class ScopeChecker:
         return bool(_DESTINATION_BEFORE.search(normal[:start])) or \
             (normal[:start].endswith("在") and bool(_BUILT_AFTER.match(normal[end:])))
 
+    def _begins_term(self, normal: str, written: str, end: int) -> bool:
+        """The name runs on into a longer word the documents use (龙游河, 南京都市圈): a river, a park or a
+        university named after a place is a term of the collection, not a question about that place's documents."""
+        following = normal[end:end + 1]
+        return self.mentioned is not None and not written.isascii() and bool(_CJK_CHAR.match(following)) \
+            and following not in _AFTER_PLACE and bool(self.mentioned(written + following))
+
     def _chinese_names(self, written: str) -> list[str]:
         return [short for _, divisions in self.gazetteer.find(written) for d in divisions
                 for short in (d.name, re.sub(r"(?:市|省|县|区)$", "", d.name))]
@@ -357,7 +375,9 @@ def _topics(question: str) -> list[tuple[str, str]]:
     无人机 → 无人机产业, 宇宙 → 元宇宙产业): nouns of two or more characters, not question words."""
     import jieba.posseg
 
-    words = list(jieba.posseg.cut(normalise(question)))
+    cut = list(jieba.posseg.cut(normalise(question)))
+    words = [word for word, following in zip(cut, cut[1:] + [None], strict=True)
+             if not (word.word in _WHETHER and following is not None and following.word in _TOPIC_HEADS)]
     found = []
     for position, (word, following) in enumerate(zip(words, words[1:], strict=False)):
         if following.word not in _TOPIC_HEADS or word.word in _TOPIC_HEADS or not _CJK_WORD.match(word.word) \
