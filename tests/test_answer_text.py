@@ -181,6 +181,18 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     assert not not_a_target(target, "目前全市共有高新技术企业459家,确保到2025年突破1000家")
     now = analyzer.analyse("如皋目前有多少家高新技术企业?")
     assert not now.target and not not_a_target(now, "目前全市共有高新技术企业459家")
+    # a year before the document was written is reported, not targeted (unless the question asks that year)
+    yearly = analyzer.analyse("如皋每年打算发放多少科技贷款?")
+    assert yearly.target and not_a_target(yearly, "持续用好科技金融产品,2022年发放科技金融贷款19亿元", 2023)
+    assert not not_a_target(yearly, "确保年均发放科技贷款20亿元", 2023)
+    assert not not_a_target(yearly, "到2025年,年均发放科技贷款20亿元", 2023)
+    assert not not_a_target(analyzer.analyse("如皋2022年计划发放多少科技贷款?"), "2022年发放科技金融贷款19亿元", 2023)
+    # asked beside a target (打算再新增几家), how things stand is not the whole question: neither kind is dropped
+    both = analyzer.analyse("如皋现在有几家孵化器,又打算再新增几家?")
+    assert not both.now and not both.target
+    # asking how others word a plan of one's own (我们打算…) asks wording, neither a target nor how things stand
+    wording = analyzer.analyse("我们打算让中介、镇里、专家分几道关口把关,其他地方是怎么写的?")
+    assert wording.topic and not wording.target and not wording.now
     # how things stand now: a line saying what is done (建立了) states it, a target does not
     from qa.answers.candidates import not_the_present
 

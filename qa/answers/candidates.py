@@ -173,13 +173,20 @@ def not_the_present(question: Question, sentence: str) -> bool:
     return bool(question.figure) or bool(_TARGET_LINE.search(sentence))
 
 
-def not_a_target(question: Question, sentence: str) -> bool:
-    """The question asks a target figure and the sentence only says how things stand (目前全市共有高新技术企业459家):
-    it sets no target, or each of its figures of the kind asked follows a word of how things stand, with no target's
-    word between them (…以打造…为目标，…，目前，…位居全省第20位)."""
-    if not (question.target and question.figure and _STATES_WHAT_IS.search(sentence)):
+def not_a_target(question: Question, sentence: str, written: int | None = None) -> bool:
+    """The question asks a target figure and the sentence only says how things stand (目前全市共有高新技术企业459家)
+    or stood (2022年发放科技金融贷款19亿元, in a document of ``written`` 2023): it sets no target, or each of its
+    figures of the kind asked follows a word of how things stand, with no target's word between them (…以打造…为目标，
+    …，目前，…位居全省第20位)."""
+    if not (question.target and question.figure):
         return False
     normal = normalise(sentence)
+    if written is not None and not _TARGET_LINE.search(normal):
+        stated = years_mentioned(normal)
+        if stated and max(stated) < written and not set(stated) & set(years_mentioned(question.text)):
+            return True  # a report of a year before the document was written
+    if not _STATES_WHAT_IS.search(sentence):
+        return False
     if not _TARGET_LINE.search(normal):
         return True
     figures = figure_positions(sentence, question.figure)
@@ -199,7 +206,7 @@ def states_another_year(question: str, question_years: list[int], hit: Hit, star
     2024年底); 计划里2024年研发投入的阶段目标 asks 2024's figure."""
     if not question_years:  # most questions name none: no look at the document's title or date
         return False
-    own = {int(hit.date[:4])} if hit.date and hit.date[:4].isdigit() else set()
+    own = {written_year(hit)} - {None}
     first, _ = plan_period(hit.doc_title)
     deadlines = {int(year) for match in _DEADLINE.findall(question) for year in match if year}
     naming = {int(year) for match in _NAMES_DOCUMENT.findall(question) for year in match if year} - deadlines
@@ -221,7 +228,11 @@ def answers_nothing(question: Question, sentence: str, hit: Hit, end: int) -> bo
             or (bool(FORWARDING.search(sentence)) and not ASKS_ISSUE.search(question.text))
             or (restates_title(sentence, hit) and not ASKS_TITLE.search(question.text))
             or leaves_formula_unexplained(question, sentence) or names_no_support(question, sentence)
-            or not_the_present(question, sentence) or not_a_target(question, sentence))
+            or not_the_present(question, sentence) or not_a_target(question, sentence, written_year(hit)))
+
+
+def written_year(hit: Hit) -> int | None:
+    return int(hit.date[:4]) if hit.date and hit.date[:4].isdigit() else None
 
 
 def figure_near(question: Question, sentence: str) -> bool:

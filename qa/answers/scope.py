@@ -222,7 +222,7 @@ class ScopeChecker:
                 scope.programmes.append((name, bool(self.mentioned(name))))
             absent = [(specific, topic) for specific, topic in _topics(question)
                       if not self.mentioned(specific) and not self.mentioned(_KIND_OF.sub("", specific))
-                      and not self.gazetteer.find_spans(specific)]
+                      and not self._said_otherwise(specific, topic) and not self.gazetteer.find_spans(specific)]
             if absent and not self._listed_beside_covered(question, [specific for specific, _ in absent]):
                 scope.topics = [topic for _, topic in absent]
         relevant = self.documents_of(scope)
@@ -234,6 +234,13 @@ class ScopeChecker:
                 if covered and all(w is not None for w in written) and max(written) <= year:
                     scope.unreported.append((year, max(written)))
         return scope
+
+    def _said_otherwise(self, specific: str, topic: str) -> bool:
+        """The documents name the same kind of thing with another first character (买房补贴 for their 购房补贴): the
+        word's last character and the head after it are the documents' words, so the question is about a topic they
+        have, in the asker's own wording."""
+        rest = topic[topic.index(specific) + len(specific):]
+        return bool(self.mentioned is not None and self.mentioned(specific[-1] + rest))
 
     def _listed_beside_covered(self, question: str, specifics: list[str]) -> bool:
         """The question lists the absent topics beside something the collection does speak of (军民融合、军工技术转民用):
