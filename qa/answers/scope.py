@@ -197,7 +197,7 @@ class ScopeChecker:
             covered = self._covered(divisions, written)
             if not covered and self._destination(question, normal, written, start, end):
                 continue  # where something is built or sought (到上海建飞地), not whose documents answer
-            if not covered and self._begins_term(normal, written, end):
+            if not covered and self._begins_term(normal, written, end, divisions):
                 continue  # 龙游河科创走廊: the documents' own term, not 龙游县
             seen.add(canonical)
             scope.places.append((written, canonical, covered))
@@ -291,12 +291,14 @@ class ScopeChecker:
         return bool(_DESTINATION_BEFORE.search(normal[:start])) or \
             (normal[:start].endswith("在") and bool(_BUILT_AFTER.match(normal[end:])))
 
-    def _begins_term(self, normal: str, written: str, end: int) -> bool:
-        """The name runs on into a longer word the documents use (龙游河, 南京都市圈): a river, a park or a
-        university named after a place is a term of the collection, not a question about that place's documents."""
+    def _begins_term(self, normal: str, written: str, end: int, divisions: list[Division]) -> bool:
+        """A county's name runs on into a longer word the documents use (龙游河 is 如皋's river, not 浙江's 龙游县): a
+        term of the collection, not a question about that county's documents. A city's or province's name is not read
+        so: the documents' 上海科创中心 does not make 上海科技企业 a question they answer."""
         following = normal[end:end + 1]
         return self.mentioned is not None and not written.isascii() and bool(_CJK_CHAR.match(following)) \
-            and following not in _AFTER_PLACE and bool(self.mentioned(written + following))
+            and following not in _AFTER_PLACE and all(d.level == "county" for d in divisions) \
+            and bool(self.mentioned(written + following))
 
     def _chinese_names(self, written: str) -> list[str]:
         return [short for _, divisions in self.gazetteer.find(written) for d in divisions
