@@ -193,6 +193,9 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     # asking how others word a plan of one's own (我们打算…) asks wording, neither a target nor how things stand
     wording = analyzer.analyse("我们打算让中介、镇里、专家分几道关口把关,其他地方是怎么写的?")
     assert wording.topic and not wording.target and not wording.now
+    # unless the wording asked for is of a target (排名目标): a line saying only how things stand does not give it
+    ranking = analyzer.analyse("两份方案对高新区在全省的排名目标分别是怎么写的?")
+    assert ranking.topic and ranking.target
     # how things stand now: a line saying what is done (建立了) states it, a target does not
     from qa.answers.candidates import not_the_present
 

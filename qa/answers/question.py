@@ -82,6 +82,9 @@ _ASKS_NOW = re.compile(r"(?:目前|眼下|现在|如今|当前|现阶段|已经|
                        r"\bright now\b|\bat present\b", re.IGNORECASE)
 _ASKS_TARGET = re.compile(r"目标|要(?:发展|达|到|新增|培育|建成|实现)|还要|再添|计划|规划|打算|将|力争|到20\d\d|\btarget|\bgoal|\bplan|"
                           r"\bby 20\d\d|\bwill\b|\baim", re.IGNORECASE)
+# wording asked for (其他地方怎么写) is of a target only when its topic names one (排名目标): the asker's own intent
+# (我们打算…) is framing, and so is how things stand
+_NAMES_TARGET = re.compile(r"目标|\btargets?\b|\bgoals?\b", re.IGNORECASE)
 # a kind of money support asked by name (有什么补贴, 奖励多少, subsidies)
 _ASKS_SUPPORT = re.compile(r"补贴|补助|奖励|资助|奖补|贴息|\bsubsid|\bgrants?\b|\brewards?\b", re.IGNORECASE)
 # a count asked with its measure word (多少套, 几家, 多少亿元; not 第几位, a place in a ranking): the figure that
@@ -258,9 +261,9 @@ class QuestionAnalyzer:
                         counted=_counted(plain),
                         rates=list(dict.fromkeys(_RATE.findall(plain))), share_of=_share_of(plain),
                         support=bool(_ASKS_SUPPORT.search(plain)),
-                        # wording asked for is neither how things stand nor a target (我们打算…, 其他地方怎么写)
                         now=asks_now and not asks_target and topic is None,
-                        target=asks_target and not asks_now and topic is None, units=units,
+                        target=(bool(_NAMES_TARGET.search(topic)) if topic is not None else asks_target) and not asks_now,
+                        units=units,
                         abbreviations=self._abbreviations(rewritten, terms), topic=topic)
 
     def _unglued(self, token: str) -> str:
