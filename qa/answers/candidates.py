@@ -206,7 +206,7 @@ def states_another_year(question: str, question_years: list[int], hit: Hit, star
     2024年底); 计划里2024年研发投入的阶段目标 asks 2024's figure."""
     if not question_years:  # most questions name none: no look at the document's title or date
         return False
-    own = {written_year(hit)} - {None}
+    own = {year} if (year := written_year(hit)) is not None else set()
     first, _ = plan_period(hit.doc_title)
     deadlines = {int(year) for match in _DEADLINE.findall(question) for year in match if year}
     naming = {int(year) for match in _NAMES_DOCUMENT.findall(question) for year in match if year} - deadlines
@@ -232,6 +232,7 @@ def answers_nothing(question: Question, sentence: str, hit: Hit, end: int) -> bo
 
 
 def written_year(hit: Hit) -> int | None:
+    """The year the hit's document was written (its date's), if known."""
     return int(hit.date[:4]) if hit.date and hit.date[:4].isdigit() else None
 
 

@@ -20,7 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from qa.answers.text import QUESTION_CLAUSE
+from qa.answers.topics import absent_topics
 from qa.documents.chinese import normalise
 from qa.documents.gazetteer import Division, Gazetteer
 from qa.retrieval.query import short_title
@@ -35,9 +35,11 @@ _LAW_LEAD = re.compile(r"^(?:请问|我想问|想问|想了解|了解|咨询|根
 # an English question names a law as capitalised words before Law/Code/Act ("China's Patent Law", "the Civil Code")
 # a name ending in its kind (Patent Law), or the kind followed by what it governs (Law on Promoting the Transformation
 # of Scientific and Technological Achievements)
-_ENGLISH_LAW = re.compile(r"\b((?:[A-Z][A-Za-z'’-]*\s+){0,6}(?:Law|Code|Act|Regulations?|Ordinance)\s+(?:on|of|for|concerning)"
-                          r"(?:\s+(?:the|and|of|on|for|in|to|[A-Z][A-Za-z'’-]*))*\s+[A-Z][A-Za-z'’-]*|"
-                          r"(?:[A-Z][A-Za-z'’-]*\s+){1,6}(?:Law|Code|Act|Regulations?|Ordinance))\b")
+_LAW_KIND = r"(?:Law|Code|Act|Regulations?|Ordinance)"
+_CAPITALISED = r"[A-Z][A-Za-z'’-]*"
+_ENGLISH_LAW = re.compile(rf"\b((?:{_CAPITALISED}\s+){{0,6}}{_LAW_KIND}\s+(?:on|of|for|concerning)"
+                          rf"(?:\s+(?:the|and|of|on|for|in|to|{_CAPITALISED}))*\s+{_CAPITALISED}|"
+                          rf"(?:{_CAPITALISED}\s+){{1,6}}{_LAW_KIND})\b")
 _ENGLISH_LEAD = re.compile(r"^(?:(?:Under|According|To|Per|By|In|On|Of|The|What|Which|Does|Do|Is|Are|How|Can|Will|"
                            r"Would|Should|China's|China’s|Chinese|PRC|People's|Republic)\s+)+")
 # asks what was actually achieved (实际达到, actually), not the target (实际使用外资, actually utilised foreign
@@ -56,20 +58,9 @@ _PROGRAMME = re.compile(r"[“\"「『]([\u4e00-\u9fff\d\-—·+]{1,16}(?:计划
 _DESTINATION_BEFORE = re.compile(r"(?:到|赴|去|前往|与|同|向)$")
 _BUILT_AFTER = re.compile(r"^(?:市)?(?:建|设|办|布局|打造|共建|合作|开设|落地|孵化)")
 _DESTINATION_EN = re.compile(r"\b(?:to|with|(?:build|set up|establish|open|create)\b[^?.!]*\bin)\s+$", re.I)
-# generic heads after which a word names the topic itself (低空 + 经济), and the kinds of benefit whose object it names
-# (电价 + 优惠, 购车 + 补贴): when no document uses that word, the topic is not in the collection, however well its head
-# matches
-_TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项目 基地 园区 基础设施 优惠 补贴 补助 奖励 奖补".split())
-# asking whether the object has the benefit (用电价格有没有优惠) names the same topic as 用电价格优惠
-_WHETHER = frozenset("有没有 有无 是否有".split())
-_CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 _CJK_CHAR = re.compile(r"^[\u4e00-\u9fff]$")
 # characters that end a place's name rather than continue it into a term (上海市, 上海的, 上海和…)
 _AFTER_PLACE = frozenset("市县区省镇乡村的和与及跟同对在有是等地人")
-# 科技类 (of the sci-tech kind) is the word the documents use (科技) with a suffix saying "of that kind"
-_KIND_OF = re.compile(r"(?<=[\u4e00-\u9fff]{2})类$")
-_ASKING = re.compile(r"哪|几|什么|多少|怎|啥|如何")
-_BOUND_FLAGS = frozenset({"n", "m", "a", "b", "ng"})  # a single character that begins the word jieba split off
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,4}\s*号")
 
 
@@ -220,11 +211,7 @@ class ScopeChecker:
         if self.mentioned is not None:
             for name in dict.fromkeys(_PROGRAMME.findall(normalise(question))):
                 scope.programmes.append((name, bool(self.mentioned(name))))
-            absent = [(specific, topic) for specific, topic in _topics(question)
-                      if not self.mentioned(specific) and not self.mentioned(_KIND_OF.sub("", specific))
-                      and not self._said_otherwise(specific, topic) and not self.gazetteer.find_spans(specific)]
-            if absent and not self._listed_beside_covered(question, [specific for specific, _ in absent]):
-                scope.topics = [topic for _, topic in absent]
+            scope.topics = absent_topics(question, self.mentioned, lambda word: bool(self.gazetteer.find_spans(word)))
         relevant = self.documents_of(scope)
         for year in sorted({int(y) for y in _YEAR.findall(_DOC_NUMBER.sub(" ", normalise(question)))}):
             scope.years.append((year, any(self.speaks_of(self.metas[i], year) for i in relevant)))
@@ -234,29 +221,6 @@ class ScopeChecker:
                 if covered and all(w is not None for w in written) and max(written) <= year:
                     scope.unreported.append((year, max(written)))
         return scope
-
-    def _said_otherwise(self, specific: str, topic: str) -> bool:
-        """The documents name the same kind of thing with another first character (买房补贴 for their 购房补贴): the
-        word's last character and the head after it are the documents' words, so the question is about a topic they
-        have, in the asker's own wording."""
-        rest = topic[topic.index(specific) + len(specific):]
-        return bool(self.mentioned is not None and self.mentioned(specific[-1] + rest))
-
-    def _listed_beside_covered(self, question: str, specifics: list[str]) -> bool:
-        """The question lists the absent topics beside something the collection does speak of (军民融合、军工技术转民用):
-        an item of the same list (、) naming no absent topic, whose words of two characters or more the documents all
-        use. Such a question is partly answerable; one whose every item is absent (低空经济、无人机产业) is not."""
-        import jieba
-
-        for clause in QUESTION_CLAUSE.findall(normalise(question)):
-            items = clause.split("、")
-            if len(items) < 2 or not any(s in clause for s in specifics):
-                continue
-            for item in items:
-                words = [w for w in jieba.lcut(item) if _CJK_WORD.match(w) and not _ASKING.search(w)]
-                if words and not any(s in item for s in specifics) and all(self.mentioned(w) for w in words):
-                    return True
-        return False
 
     def _containing(self, places: list[tuple[str, str, bool]]) -> set[str]:
         """The named provinces that contain another named place (a city and its county may both be asked about: each
@@ -377,31 +341,3 @@ def _without_address_prefixes(spans: list, normal: str) -> list:
             continue
         kept.append(span)
     return kept
-
-
-def _topics(question: str) -> list[tuple[str, str]]:
-    """(specific word, topic) for the topics the question names as a word before a generic head (低空 → 低空经济,
-    无人机 → 无人机产业, 宇宙 → 元宇宙产业): nouns of two or more characters, not question words."""
-    import jieba.posseg
-
-    cut = list(jieba.posseg.cut(normalise(question)))
-    words = [word for word, following in zip(cut, cut[1:] + [None], strict=True)
-             if not (word.word in _WHETHER and following is not None and following.word in _TOPIC_HEADS)]
-    found = []
-    for position, (word, following) in enumerate(zip(words, words[1:], strict=False)):
-        if following.word not in _TOPIC_HEADS or word.word in _TOPIC_HEADS or not _CJK_WORD.match(word.word) \
-                or _ASKING.search(word.word):
-            continue
-        before = words[position - 1] if position else None
-        if word.flag[:1] in ("n", "l"):
-            # 元 + 宇宙, 大 + 模型: one word cut in two
-            joined = before is not None and before.flag in _BOUND_FLAGS and bool(_CJK_CHAR.match(before.word))
-            found.append((word.word, (before.word if joined else "") + word.word + following.word))
-        elif word.flag[:1] == "v" and before is not None and before.flag[:1] == "n" and _CJK_WORD.match(before.word) \
-                and before.word not in _TOPIC_HEADS and not _ASKING.search(before.word) \
-                and (position < 2 or words[position - 2].word != "的"):
-            # 量子 + 计算 + 企业: a noun and the activity it qualifies name the topic; the noun is what must be unknown
-            # (实际 + 输出 + 技术 is no topic: 实际 is a word every collection uses). A noun heading a phrase in 的
-            # (用“揭榜挂帅”的办法 + 组织 + 技术攻关) ends that phrase; the verb after it starts the predicate.
-            found.append((before.word, before.word + word.word + following.word))
-    return list(dict.fromkeys(found))
