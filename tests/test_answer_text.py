@@ -53,6 +53,9 @@ def test_a_sentence_stating_another_years_figure_does_not_answer_a_year_asked():
     assert states_another_year("该县行动计划里2024年高企的阶段目标是多少家?", [2024], hit, *target)
     assert not states_another_year("到2024年新增多少家高企?", [2024], hit, *stated)
     assert not states_another_year("高企要达到多少家?", [], hit, *target)
+    # a year the question gives with its figure is a premise; the year it then asks about is not answered by it
+    assert states_another_year("该县定了2025年高企达100家,那2024年的阶段目标是多少?", [2025, 2024], hit, *target)
+    assert not states_another_year("该县定了2025年高企达100家,那2024年的阶段目标是多少?", [2025, 2024], hit, *stated)
 
 
 def test_citation_must_match_the_body(server):
@@ -233,3 +236,31 @@ def test_who_issued_when_and_which_place_in_a_ranking_are_read_from_the_question
     assert analyzer.analyse("如皋在全国科技创新百强县(市)里排第几位?").units == ()  # a rank, not a count of 位
     assert figure_positions("位居全省第20位、苏中苏北省级高新区第一", "rank") and \
         figure_positions("排名进入全国前40位", "rank") and not figure_positions("新增上市企业20家", "rank")
+
+
+def test_a_figure_of_the_time_asked_opens_the_answer():
+    """A target question's answer opens with a target, not with a line of how things stand, and the other way round;
+    both stay in the answer."""
+    from qa.answers.candidates import Candidate, in_time_asked
+    from qa.answers.question import Question
+    from qa.schemas import Hit
+
+    text = "全市300多家企业与高校建立了科技合作关系。到2025年,开展产学研活动100次以上。"
+    hit = Hit(clause_id="c", doc_id="d", doc_title="某市科技创新行动方案", date="2023-05-01", heading_path=["一、"],
+              text=text, char_start=0, char_end=len(text), citation="c", passage_id="p", score=1.0)
+    status, target = (Candidate(hit=hit, rank=0, start=a, end=b, features={}) for a, b in sentence_spans(text))
+    asked_target = Question(text="这三年打算办多少场活动?", terms={}, figure="any", target=True)
+    asked_now = Question(text="现在有多少家企业和高校合作?", terms={}, figure="any", now=True)
+    assert in_time_asked(asked_target, [status, target]) == [target, status]
+    assert in_time_asked(asked_now, [target, status]) == [status, target]
+    unasked = Question(text="和高校合作有什么安排?", terms={}, target=True)  # no figure: the model's order stands
+    assert in_time_asked(unasked, [status, target]) == [status, target]
+
+
+def test_a_share_or_the_time_is_read_from_plain_words(server):
+    from qa.answers.question import QuestionAnalyzer
+
+    analyzer = QuestionAnalyzer(server.state.snapshot.index)
+    assert analyzer.analyse("那200亿元基金里市财政出资占多少?").figure == "share"
+    assert analyzer.analyse("园区占地多少亩?").figure != "share"
+    assert analyzer.analyse("How many incubators did Rugao have at the time?").now

@@ -33,6 +33,9 @@ from qa.answers.precedent import precedent_topic
     ("有没有关于天使基金的表述?", "天使基金"),
     ("想写企业预留研发资金形成制度,有没有现成的写法?", "企业预留研发资金形成制度"),  # 现成 qualifies the wording
     ("我们起草文件想写鼓励试错的内容,其他地方的方案是怎么表述容错的?", "鼓励试错，容错"),
+    # what the asker would add to the part being written; a request to write after it names no topic
+    ("写保障措施时想加一句容错纠错的话,涟水的行动计划原文是怎么写的?", "保障措施，容错纠错"),
+    ("惠企政策兑现方式方面,南通方案用了哪些提法?想照着写一段。", "惠企政策兑现方式"),
 ])
 def test_the_framing_of_a_question_about_wording_is_set_apart(question, topic):
     assert precedent_topic(question) == topic

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from qa.answers.question import COUNTED_BY, MEASURE_WORD, NUMERALS, Question
-from qa.answers.text import CN_NUMBER, containment, figure_positions, normalise
+from qa.answers.text import CN_NUMBER, QUESTION_CLAUSE, containment, figure_positions, normalise
 from qa.documents.metadata import plan_period, years_mentioned
 from qa.schemas import Hit
 
@@ -56,6 +56,8 @@ _DEADLINE = re.compile(r"(?:到|至|截至|截止到?)\s*((?:19|20)\d{2})\s*年|
 _NAMES_DOCUMENT = re.compile(r"((?:19|20)\d{2})\s*年[^，,。？?；;]{0,6}?(?:方案|计划|规划|文件|意见|通知|办法|纲要|出台|印发|发布|"
                              r"制定|编制|提出)|\b((?:19|20)\d{2})\b(?:\s+[\w-]+){0,2}?\s+(?:plans?|articles?|documents?|"
                              r"programmes?|programs?|notices?|opinions|reports?|strateg(?:y|ies))\b", re.IGNORECASE)
+_ASKS = re.compile(r"多少|几|什么|哪|吗|呢|怎|如何|是否|有没有|有无|\?|？|\b(?:how|what|which|when|whether)\b", re.I)
+_YEARS = re.compile(r"(?:19|20)\d{2}\s*年")
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 
 
@@ -173,6 +175,20 @@ def not_the_present(question: Question, sentence: str) -> bool:
     return bool(question.figure) or bool(_TARGET_LINE.search(sentence))
 
 
+def in_time_asked(question: Question, chosen: list[Candidate]) -> list[Candidate]:
+    """``chosen`` with the sentences only of the other time last, when a figure is asked: for a target, the lines that
+    say how things stand and set none (…建立了紧密型的科技合作); for how things stand, the lines that set a target and
+    say nothing of now. Such a sentence may complete the answer; it does not open it."""
+    if question.now == question.target or not question.figure:
+        return chosen
+    ours, theirs = (_PRESENT_LINE, _TARGET_LINE) if question.now else (_TARGET_LINE, _PRESENT_LINE)
+
+    def other_time_only(candidate: Candidate) -> bool:
+        normal = normalise(candidate.text)
+        return bool(theirs.search(normal)) and not ours.search(normal)
+    return sorted(chosen, key=other_time_only)
+
+
 def not_a_target(question: Question, sentence: str, written: int | None = None) -> bool:
     """The question asks a target figure and the sentence only says how things stand (目前全市共有高新技术企业459家)
     or stood (2022年发放科技金融贷款19亿元, in a document of ``written`` 2023): it sets no target, or each of its
@@ -211,12 +227,22 @@ def states_another_year(question: str, question_years: list[int], hit: Hit, star
     deadlines = {int(year) for match in _DEADLINE.findall(question) for year in match if year}
     naming = {int(year) for match in _NAMES_DOCUMENT.findall(question) for year in match if year} - deadlines
     asked = {year for year in question_years
-             if year in deadlines or not (year in naming and (year in own or year == first))}
+             if year in deadlines or not (year in naming and (year in own or year == first))} - given_years(question)
     if not asked:
         return False
     stated = years_mentioned(hit.text[start:end]) or \
         years_mentioned(" ".join(hit.heading_path) + " " + hit.text[:start])
     return bool(stated) and not asked & set(stated)
+
+
+def given_years(question: str) -> set[int]:
+    """Years of the question's premises: a clause that states a figure of its own and asks nothing (如皋方案定了2025年…超
+    3.3%, 那2024年的阶段性目标是多少? asks 2024's, having given 2025's)."""
+    given: set[int] = set()
+    for clause in QUESTION_CLAUSE.findall(question):
+        if not _ASKS.search(clause) and figure_positions(_YEARS.sub("", clause), "any"):
+            given.update(years_mentioned(clause))
+    return given
 
 
 def answers_nothing(question: Question, sentence: str, hit: Hit, end: int) -> bool:

@@ -32,6 +32,8 @@ from qa.answers.candidates import (
     answers_nothing,
     coverage,
     figure_near,
+    given_years,
+    in_time_asked,
     overlaps,
     states_another_year,
     with_responsibility,
@@ -149,7 +151,8 @@ class ExtractiveAnswerer:
                       for rank, hit, a, b in printed] or self.choose(asked, kept)
             if not chosen and not lacking:
                 lacking = formula_unexplained(asked, ranked) or rate_unstated(asked, ranked, part.regions) or \
-                    (year_unstated(years, part.regions, analysed.english) if kept[:1] != scored[:1] else None)
+                    (year_unstated([y for y in years if y not in given_years(asked.text)] or years, part.regions,
+                                   analysed.english) if kept[:1] != scored[:1] else None)
             first = len(cited.sentences)
             for candidate in chosen:
                 cited.add(candidate.text, candidate.hit, candidate.start, candidate.end)
@@ -358,6 +361,7 @@ class ExtractiveAnswerer:
                 break
             if not any(overlaps(candidate, c) for c in chosen):
                 chosen.append(candidate)
+        chosen = in_time_asked(question, chosen)
         if ASKS_RESPONSIBILITY.search(question.text):  # who carries it out: the chosen task's own note says
             return with_responsibility(chosen, candidates, MAX_SENTENCES)
         return chosen

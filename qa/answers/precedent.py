@@ -33,7 +33,13 @@ _AS_MEANING = re.compile(r"(?:这|那)(?:层|个|一|种|类|件|些)?(?:意思|
 _LEAD = re.compile(r"^(?:我们|我|咱们)?(?:正在|在)?(?:(?:起草|撰写|准备写|想写|要写|在写|写到|写)(?:文件|材料|方案|稿子)?(?:时|的时候)?)?"
                    r"(?:想写|要写|准备写)?"
                    r"(?:一段|一条|一节)?(?:关于|对于|有关)?")
-_TAIL = re.compile(r"(?:方面)?的?(?:内容|段落|条文|条款|部分)?(?:时|的时候)$|(?:方面)?的(?:内容|段落|条文|条款|部分)$")
+_TAIL = re.compile(r"(?:方面)?的?(?:内容|段落|条文|条款|部分)?(?:时|的时候)$|(?:方面)?的(?:内容|段落|条文|条款|部分|话)$|方面$")
+# 写保障措施时想加一句容错纠错的话: what the asker would add (a sentence on 容错纠错) to the part being written (保障措施)
+_ADDING = re.compile(r"(?:时|的时候)[，,]?(?:想|要|准备|打算)?(?:加|添|补|增加|补充|写|引用|用)(?:上|进|入)?"
+                     r"(?:一句|一段|一条|几句|一些|一点|点)(?:关于|有关)?")
+# 想照着写一段, 参考一下: a request to write after the wording found, naming no topic
+_WRITE_AFTER = re.compile(r"^(?:我们|我|咱们)?(?:想|要|准备|打算|好)?(?:照着|参照|仿照|对照|参考|借鉴|模仿)(?:一下|着)?"
+                          r"(?:写|起草|改写|用)?(?:一段|一下|一份|几句|一稿)?$")
 # 有哪些地方在文件里提过设立天使基金: which places mention it, not what it is
 # 有没有哪份文件提过…, 参考材料里有没有讲…的, …有没有文件提过
 _WHICH_SOURCES = re.compile(r"(?:有没有|有)?哪(?:些|份|个|几份)?(?:地方|文件|材料|方案)(?:在(?:文件|材料)[里中])?"
@@ -93,10 +99,14 @@ def precedent_topic(text: str) -> str | None:
             framed = True
             kept += _framed_topics(clause)
             continue
+        if _WRITE_AFTER.match(clause):
+            framed = True
+            continue
         stripped = _WHICH_SOURCES.sub("", clause)
         framed = framed or stripped != clause
         for _ in range(2):  # 写到…的作用时: a lead and a tail, in either order
             stripped = _TAIL.sub("", _LEAD.sub("", stripped))
+        stripped = _ADDING.sub("，", stripped)
         if stripped != clause:
             stripped = stripped.removesuffix("的")
         if stripped:

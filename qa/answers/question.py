@@ -31,7 +31,7 @@ _WANTS_FIGURE = re.compile(r"(?<!文号是)(?<!字号是)(?<!文号为)多少|(?
                            r"\bhow (?:many|much|big|large|high)\b|\bnumber of\b|\bamount\b|\bpercent(?:age)?\b|\bratio\b|"
                            r"\bshare\b|\btargets?\b|\bgoals?\b|\bsize\b|\bscale\b|\bquotas?\b",
                            re.IGNORECASE)
-_WANTS_SHARE = re.compile(r"比例|比重|占比|百分|几成|[税利比费]率|率(?:是|为|有|达|要)|\bpercent(?:age)?\b|\bratio\b|"
+_WANTS_SHARE = re.compile(r"比例|比重|占比|(?<![侵霸])占(?![地用])多少|百分|几成|[税利比费]率|率(?:是|为|有|达|要)|\bpercent(?:age)?\b|\bratio\b|"
                           r"\bshare of\b|\brate\b", re.IGNORECASE)
 _WANTS_MONEY = re.compile(r"金额|多少钱|资金|经费|补贴|补助|奖励|奖补|贴息|贷款|信贷|授信|融资|租金|价格|工资|资本|投资额|税(?!率)|"
                           r"\bmoney\b|\bfunding\b|\btax(?:es)?\b(?! rates?)|"
@@ -79,7 +79,7 @@ _SHARE_OF = re.compile(r"([^，,。？?；;、]{2,20})(占[^，,。？?；;、]{
 _ASKS_NOW = re.compile(r"(?:目前|眼下|现在|如今|当前|现阶段|已经|已有|截至)(?!的?(?:文件|材料|政策|规定|表述|文本))|"
                        r"现有(?!几[份部篇])(?=[^，,。？?；;]{0,12}(?:多少|几))|"
                        r"实际(?=是|为|上|有|达到|完成|多少)|\bactual(?:ly)?\b|\bcurrently\b|\bso far\b|\bto date\b|\balready\b|"
-                       r"\bright now\b|\bat present\b", re.IGNORECASE)
+                       r"\bright now\b|\bat present\b|\bat (?:the|that) time\b", re.IGNORECASE)
 _ASKS_TARGET = re.compile(r"目标|要(?:发展|达|到|新增|培育|建成|实现)|还要|再添|计划|规划|打算|将|力争|到20\d\d|\btarget|\bgoal|\bplan|"
                           r"\bby 20\d\d|\bwill\b|\baim", re.IGNORECASE)
 # wording asked for (其他地方怎么写) is of a target only when its topic names one (排名目标): the asker's own intent
