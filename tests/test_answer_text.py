@@ -264,3 +264,13 @@ def test_a_share_or_the_time_is_read_from_plain_words(server):
     assert analyzer.analyse("那200亿元基金里市财政出资占多少?").figure == "share"
     assert analyzer.analyse("园区占地多少亩?").figure != "share"
     assert analyzer.analyse("How many incubators did Rugao have at the time?").now
+
+
+def test_a_year_is_not_what_a_figure_measures():
+    """到2020年 beside 1000亿 says when, not what: the figure is near the question's words only by what it counts."""
+    from qa.answers.candidates import figure_near
+    from qa.answers.question import Question
+
+    asked = Question(text="到2020年高新技术企业要达到多少家?", terms={"2020": 1.0, "高新技术企业": 2.0}, figure="any")
+    assert not figure_near(asked, "力争到2020年实现高端装备制造产业年产值超1000亿")
+    assert figure_near(asked, "到2020年高新技术企业总数突破500家")

@@ -210,6 +210,13 @@ def test_english_question_is_answered_with_a_note_or_refused_in_english(client):
     # "high-tech enterprises" is read through the dictionary as 高新技术 + 企业, the plan's own words
     glossed = client.post("/ask", json={"question": "How many high-tech enterprises should Nantong have by 2024?"}).json()
     assert glossed["answerable"] and "有效高新技术企业数达到3600家" in glossed["answer"]
+    # the figure beside the bridged words opens the answer, not another figure of the same year
+    counted = client.post("/ask", json={"question": "By 2020, how many high-tech enterprises in total was Taicang "
+                                                    "aiming for?"}).json()
+    assert counted["answerable"] and "高新技术企业达500家" in counted["sentences"][0]["text"]
+    share = client.post("/ask", json={"question": "What share of industrial output above designated size are Lianshui "
+                                                  "four advanced manufacturing clusters expected to reach in 2025?"}).json()
+    assert share["answerable"] and "80%" in share["sentences"][0]["text"]
 
 
 def test_ask_respects_filters(client):

@@ -58,6 +58,7 @@ _NAMES_DOCUMENT = re.compile(r"((?:19|20)\d{2})\s*年[^，,。？?；;]{0,6}?(?:
                              r"programmes?|programs?|notices?|opinions|reports?|strateg(?:y|ies))\b", re.IGNORECASE)
 _ASKS = re.compile(r"多少|几|什么|哪|吗|呢|怎|如何|是否|有没有|有无|\?|？|\b(?:how|what|which|when|whether)\b", re.I)
 _YEARS = re.compile(r"(?:19|20)\d{2}\s*年")
+_YEAR_TERM = re.compile(r"(?:19|20)\d{2}年?")
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 
 
@@ -277,8 +278,8 @@ def figure_near(question: Question, sentence: str) -> bool:
     for term in terms:
         if term in question.units or _UNIT_WORD.fullmatch(term):  # 多少人's 人, 多少亿元's 亿元: the figure's own unit
             continue
-        if len(term) < 2 or _ATTAINING.fullmatch(term):  # 到, 达到: every target's words, not what is measured
-            continue
+        if len(term) < 2 or _ATTAINING.fullmatch(term) or _YEAR_TERM.fullmatch(term):
+            continue  # 到, 达到, 2020: every target's words and its date, not what is measured
         if term in of_whole and measured:  # 地区生产总值, 比重: the whole every share of it is of
             continue
         start = normal.find(term)

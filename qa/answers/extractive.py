@@ -284,6 +284,7 @@ class ExtractiveAnswerer:
         sentence_vectors = self.vectors.sentence_vectors([h for _, h in ranked]) if query_vector is not None else {}
         clause_sims = self.vectors.clause_similarities([h for _, h in ranked], query_vector)
         found: list[Candidate] = []
+        loosely: list[dict[str, float]] = []  # an English question's figures not beside its bridged words
         asks_responsibility = bool(ASKS_RESPONSIBILITY.search(question.text))
         for rank, hit in ranked:
             region = normalise(hit.region or "")
@@ -310,14 +311,19 @@ class ExtractiveAnswerer:
                     "english": 1.0 if question.english else 0.0,
                 }
                 if question.figure is not None:  # the kind of figure asked for, next to the question's words
-                    # an English question's words are not the sentence's: the kind of figure alone (a rank is 第12位)
-                    near = figure_near(question, sentence) or \
-                        (question.english and bool(figure_positions(sentence, question.figure)))
+                    near = figure_near(question, sentence)
                     features["figure_near"] = 1.0 if near else 0.0
                     features["figure_absent"] = 0.0 if near else 1.0
+                    if question.english and not near and figure_positions(sentence, question.figure):
+                        loosely.append(features)
                 # evidence that the clause is the one asked about, but not quoted unless asked who carries it out
                 quotable = asks_responsibility or not RESPONSIBILITY.match(sentence.strip())
                 found.append(Candidate(hit=hit, rank=rank, start=start, end=end, features=features, quotable=quotable))
+        if loosely and not any(c.features.get("figure_near") for c in found):
+            # no sentence has the kind of figure beside the Chinese terms an English question was bridged to (which
+            # may miss the documents' word): the kind of figure alone says it is near (a rank is 第12位)
+            for features in loosely:
+                features["figure_near"], features["figure_absent"] = 1.0, 0.0
         if found:  # how each sentence compares with the part's best, whatever the question's own level
             top_sem = max(c.features["sem"] for c in found)
             top_lex = max(c.features["lex"] for c in found)
