@@ -310,6 +310,8 @@ def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     assert checker.check("太仓对高校毕业生有什么学费补贴?").reason() == "文件库中没有文件提到“学费补贴”。"
     assert checker.check("来南通的人才买房有没有补贴?").topics == []  # 买房补贴: the documents say 购房补贴
     assert checker.check("南通的企业用水价格有没有优惠?").topics == ["价格优惠"]
+    assert checker.check("太仓对科技企业的用水价格有什么优惠?").topics == ["价格优惠"]  # which it has, as whether
+    assert checker.check("高新技术企业有哪些补贴?").topics == []  # 企业 is itself a head: it names no topic
     assert checker.check("如皋对研发费用有什么优惠?").topics == []  # the plans speak of 研发费用
     assert checker.check("涟水对人才有没有补贴?").topics == []
 

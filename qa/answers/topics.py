@@ -16,8 +16,10 @@ from qa.documents.chinese import normalise
 # generic heads after which a word names the topic itself (低空 + 经济), and the kinds of benefit whose object it names
 # (电价 + 优惠, 购车 + 补贴)
 _TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项目 基地 园区 基础设施 优惠 补贴 补助 奖励 奖补".split())
-# asking whether the object has the benefit (用电价格有没有优惠) names the same topic as 用电价格优惠
+# asking whether the object has the benefit (用电价格有没有优惠), or which it has (用电价格有什么优惠), names the same topic as
+# 用电价格优惠
 _WHETHER = frozenset("有没有 有无 是否有".split())
+_WHICH = frozenset("什么 哪些 啥 何种 哪种 哪类".split())
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 _CJK_CHAR = re.compile(r"^[\u4e00-\u9fff]$")
 # 科技类 (of the sci-tech kind) is the word the documents use (科技) with a suffix saying "of that kind"
@@ -77,8 +79,14 @@ def named_topics(question: str) -> list[tuple[str, str]]:
     import jieba.posseg
 
     cut = list(jieba.posseg.cut(normalise(question)))
-    words = [word for word, following in zip(cut, cut[1:] + [None], strict=True)
-             if not (word.word in _WHETHER and following is not None and following.word in _TOPIC_HEADS)]
+    words = []
+    for position, word in enumerate(cut):
+        following = cut[position + 1] if position + 1 < len(cut) else None
+        before_head = following is not None and following.word in _TOPIC_HEADS
+        if before_head and word.word in _WHICH and words and words[-1].word == "有":
+            words.pop()
+        elif not (before_head and word.word in _WHETHER):
+            words.append(word)
     found = []
     for position, (word, following) in enumerate(zip(words, words[1:], strict=False)):
         if following.word not in _TOPIC_HEADS or word.word in _TOPIC_HEADS or not _CJK_WORD.match(word.word) \
