@@ -13,9 +13,9 @@ from collections.abc import Callable
 from qa.answers.text import QUESTION_CLAUSE
 from qa.documents.chinese import normalise
 
-# generic heads after which a word names the topic itself (低空 + 经济), and the kinds of benefit whose object it names
-# (电价 + 优惠, 购车 + 补贴)
-_TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项目 基地 园区 基础设施 优惠 补贴 补助 奖励 奖补".split())
+# generic heads after which a word names the topic itself (低空 + 经济), the kinds of benefit whose object it names
+# (电价 + 优惠, 购车 + 补贴), and the rules and reviews whose object it names (罚款 + 标准, 伦理 + 审查)
+_TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项目 基地 园区 基础设施 优惠 补贴 补助 奖励 奖补 标准 审查 评审".split())
 # asking whether the object has the benefit (用电价格有没有优惠), or which it has (用电价格有什么优惠), names the same topic as
 # 用电价格优惠
 _WHETHER = frozenset("有没有 有无 是否有".split())
