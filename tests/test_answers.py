@@ -312,6 +312,7 @@ def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     assert checker.check("南通的企业用水价格有没有优惠?").topics == ["价格优惠"]
     assert checker.check("太仓对科技企业的用水价格有什么优惠?").topics == ["价格优惠"]  # which it has, as whether
     assert checker.check("高新技术企业有哪些补贴?").topics == []  # 企业 is itself a head: it names no topic
+    assert checker.check("太仓对科技企业的用水价格有什么优惠政策?").topics == ["价格优惠"]  # jieba's one word 优惠政策
     # a standard, a review or an appraisal names its object too (罚款标准, 伦理审查, 职称评审)
     assert checker.check("科技项目的伦理审查有什么要求?").reason() == "文件库中没有文件提到“伦理审查”。"
     assert checker.check("南通对超标排放的罚款标准是多少?").topics == ["罚款标准"]

@@ -20,6 +20,8 @@ _TOPIC_HEADS = frozenset("产业 经济 行业 企业 技术 装备 领域 项�
 # 用电价格优惠
 _WHETHER = frozenset("有没有 有无 是否有".split())
 _WHICH = frozenset("什么 哪些 啥 何种 哪种 哪类".split())
+# a head jieba keeps in one word with what it is a kind of (优惠政策, 奖励措施): the head it begins with
+_HEAD_OF_KIND = re.compile(r"^(优惠|补贴|补助|奖励|奖补)(?:政策|措施|办法)$")
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 _CJK_CHAR = re.compile(r"^[\u4e00-\u9fff]$")
 # 科技类 (of the sci-tech kind) is the word the documents use (科技) with a suffix saying "of that kind"
@@ -77,8 +79,10 @@ def named_topics(question: str) -> list[tuple[str, str]]:
     """(specific word, topic) for the topics the question names as a word before a generic head (低空 → 低空经济,
     无人机 → 无人机产业, 宇宙 → 元宇宙产业): nouns of two or more characters, not question words."""
     import jieba.posseg
+    from jieba.posseg import pair
 
-    cut = list(jieba.posseg.cut(normalise(question)))
+    cut = [pair(kind.group(1), word.flag) if (kind := _HEAD_OF_KIND.match(word.word)) else word
+           for word in jieba.posseg.cut(normalise(question))]
     words = []
     for position, word in enumerate(cut):
         following = cut[position + 1] if position + 1 < len(cut) else None
