@@ -79,9 +79,8 @@ def named_topics(question: str) -> list[tuple[str, str]]:
     """(specific word, topic) for the topics the question names as a word before a generic head (低空 → 低空经济,
     无人机 → 无人机产业, 宇宙 → 元宇宙产业): nouns of two or more characters, not question words."""
     import jieba.posseg
-    from jieba.posseg import pair
 
-    cut = [pair(kind.group(1), word.flag) if (kind := _HEAD_OF_KIND.match(word.word)) else word
+    cut = [jieba.posseg.pair(kind.group(1), word.flag) if (kind := _HEAD_OF_KIND.match(word.word)) else word
            for word in jieba.posseg.cut(normalise(question))]
     words = []
     for position, word in enumerate(cut):
