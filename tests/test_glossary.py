@@ -44,3 +44,12 @@ def test_stop_words_together_gloss_nothing():
     # "aim to have", "more than": words any question uses, not the documents' 拥有 or 以上
     found = dict(glossary.phrases("How many carriers does Nantong aim to have, more than ten?", STOP))
     assert found == {"carriers": ["载体"]}
+
+
+def test_a_phrase_never_ends_inside_a_hyphenated_word():
+    # CC-CEDICT glosses 新高 as "new high": matched greedily, it took "high" from "high-tech"
+    glossary = Glossary(["新高", "高新技术", "企业", "新增"])
+    found = dict(glossary.phrases("How many new high-tech enterprises per year?", STOP))
+    assert found.get("high tech") == ["高新技术"] and "新高" not in [t for ts in found.values() for t in ts]
+    # a compound with no gloss of its own is still read in parts
+    assert dict(glossary.phrases("a well-known high-tech firm", STOP)).get("high tech") == ["高新技术"]

@@ -32,6 +32,15 @@ def gloss_key(text: str) -> str:
     return " ".join(_WORD.findall(text))
 
 
+def hyphen_joins(text: str) -> list[bool]:
+    """For each word of ``gloss_key(text)`` (but a leading to/a/the), whether a hyphen joins it to the next
+    (``high-tech`` is one word written in two parts)."""
+    text = _PARENTHESES.sub(" ", text.lower())
+    words = list(_WORD.finditer(text.replace("-", " ")))
+    return [following is not None and text[word.end():following.start()] == "-"
+            for word, following in zip(words, [*words[1:], None], strict=True)]
+
+
 def singular(word: str) -> str:
     """``enterprises`` → ``enterprise``, ``subsidies`` → ``subsidy``, ``companies`` → ``company``."""
     if word in _IRREGULAR:
@@ -87,12 +96,16 @@ class Glossary:
         """The phrases of an English ``text`` that gloss collection terms, longest first and without overlaps, each
         with its terms; stop words alone are never one."""
         words = gloss_key(text).split()
+        joined = hyphen_joins(text)[-len(words):] if words else []
         matched: list[tuple[str, list[str]]] = []
         position = 0
         while position < len(words):
+            inside = position > 0 and joined[position - 1]  # the compound's whole has no gloss: its parts may
             for length in range(min(MAX_WORDS, len(words) - position), 0, -1):
                 span = words[position:position + length]
                 if all(word in stop or len(word) < 2 for word in span):  # to have, more than
+                    continue
+                if joined[position + length - 1] and not inside:  # new high|tech: a phrase ends where a word does
                     continue
                 terms = self.lookup(" ".join(span))
                 if terms:
