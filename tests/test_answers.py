@@ -396,3 +396,14 @@ def test_whether_a_document_is_still_in_force_is_answered_from_its_period_with_a
     assert bare["note"] is None and "100家" in bare["sentences"][0]["text"]  # so does 有效期 before its noun
     span = client.post("/ask", json={"question": "南通的国家创新型城市行动方案时间跨度是哪几年?"}).json()
     assert span["answerable"] and "2022—2024年" in span["sentences"][0]["text"]  # which years it covers: its period
+
+
+def test_a_target_that_is_a_thing_to_become_is_answered(client, server):
+    """目标 alone asks a target, which may be a status to reach (创成技师学院), not a number."""
+    from qa.answers.question import QuestionAnalyzer
+
+    analyzer = QuestionAnalyzer(server.state.snapshot.index)
+    assert analyzer.analyse("如皋中专提出了什么创建目标?").target_only
+    assert not analyzer.analyse("太仓的高新技术企业要达到多少家?目标是什么?").target_only  # a count is asked too
+    answer = client.post("/ask", json={"question": "如皋对如皋中专定的创建目标是什么?"}).json()
+    assert answer["answerable"] and "如皋中专创成省联合职业技术学院如皋分院" in answer["sentences"][0]["text"]

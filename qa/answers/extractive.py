@@ -313,7 +313,7 @@ class ExtractiveAnswerer:
                 if question.figure is not None:  # the kind of figure asked for, next to the question's words
                     near = figure_near(question, sentence)
                     features["figure_near"] = 1.0 if near else 0.0
-                    features["figure_absent"] = 0.0 if near else 1.0
+                    features["figure_absent"] = 0.0 if near or question.target_only else 1.0
                     if question.english and not near and figure_positions(sentence, question.figure):
                         loosely.append(features)
                 # evidence that the clause is the one asked about, but not quoted unless asked who carries it out

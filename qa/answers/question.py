@@ -127,6 +127,7 @@ class Question:
         regions: regions named in the question, as the index spells them (``南通市``).
         several: the answer quotes several documents (分别, 其他地方怎么表述…).
         english: the question is written in English.
+        target_only: the figure cue is only 目标 (target, goal): a figure answers, or a thing to be achieved.
         units: measure words a figure answering its count or measure may carry (多少套 → 套, 多少公里 → 公里
             千米); empty when none is asked.
         support: it asks about a subsidy or reward by name; a sentence naming no money support does not answer.
@@ -165,6 +166,7 @@ class Question:
     now: bool = False
     target: bool = False
     units: tuple[str, ...] = ()
+    target_only: bool = False
     abbreviations: dict[str, frozenset[str]] = field(default_factory=dict)
     topic: str | None = None
 
@@ -253,6 +255,9 @@ class QuestionAnalyzer:
             # a count in another measure word (多少个项目) is no amount of money, whatever the question's topic
             counted = set(units) - {"元"}
             figure = "money" if _WANTS_MONEY.search(rewritten) and not counted else "any"
+        # 提出了什么创建目标: a target is asked, which may be a thing to become rather than a number
+        cues = {m.group(0).lower() for m in _WANTS_FIGURE.finditer(rewritten)}
+        target_only = figure == "any" and bool(cues) and all(_NAMES_TARGET.fullmatch(cue) for cue in cues)
         return Question(text=text, terms=terms, figure=figure, doc_number=bool(_WANTS_DOC_NUMBER.search(text)),
                         issuer=bool(_WANTS_ISSUER.search(text)), date=bool(_WANTS_DATE.search(text)),
                         validity=bool(_WANTS_VALIDITY.search(text)),
@@ -263,7 +268,7 @@ class QuestionAnalyzer:
                         support=bool(_ASKS_SUPPORT.search(plain)),
                         now=asks_now and not asks_target and topic is None,
                         target=(bool(_NAMES_TARGET.search(topic)) if topic is not None else asks_target) and not asks_now,
-                        units=units,
+                        units=units, target_only=target_only,
                         abbreviations=self._abbreviations(rewritten, terms), topic=topic)
 
     def _unglued(self, token: str) -> str:
