@@ -274,3 +274,15 @@ def test_a_year_is_not_what_a_figure_measures():
     asked = Question(text="到2020年高新技术企业要达到多少家?", terms={"2020": 1.0, "高新技术企业": 2.0}, figure="any")
     assert not figure_near(asked, "力争到2020年实现高端装备制造产业年产值超1000亿")
     assert figure_near(asked, "到2020年高新技术企业总数突破500家")
+
+
+def test_a_paragraphs_dash_title_heads_its_sentences(client):
+    from qa.answers.candidates import paragraph_label
+
+    text = "二、目标\n——科创平台能级跃升。到2025年,创成省级飞地。累计建成3个。\n——创新生态持续优化。到2025年,更优。"
+    assert paragraph_label(text, text.index("累计")) == "科创平台能级跃升"
+    assert paragraph_label(text, text.index("到2025年,更优")) == "创新生态持续优化"
+    assert paragraph_label(text, text.index("——科创")) == "" and paragraph_label(text, 0) == ""
+    # 涟水's 两站三中心 target stands under ——科创平台能级跃升。: it is a 研发平台 count, ahead of 绿色工厂
+    answer = client.post("/ask", json={"question": "涟水要建成多少个省级以上的研发平台?"}).json()
+    assert answer["answerable"] and "其中省级以上30个" in answer["sentences"][0]["text"]

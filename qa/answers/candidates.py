@@ -58,6 +58,7 @@ _NAMES_DOCUMENT = re.compile(r"((?:19|20)\d{2})\s*年[^，,。？?；;]{0,6}?(?:
                              r"programmes?|programs?|notices?|opinions|reports?|strateg(?:y|ies))\b", re.IGNORECASE)
 _ASKS = re.compile(r"多少|几|什么|哪|吗|呢|怎|如何|是否|有没有|有无|\?|？|\b(?:how|what|which|when|whether)\b", re.I)
 _YEAR_TERM = re.compile(r"(?:19|20)\d{2}年?")
+_DASH_LABEL = re.compile(r"[ \t\u3000]*[—–-]{1,2}([^。：:\n]{2,20})[。：:]")
 _DATE_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 
 
@@ -109,6 +110,14 @@ def coverage(question: Question, text: str, region: str) -> float:
     covered = sum(weight for term, weight in question.terms.items()
                   if term in text or term in standing_for or (region and term in region))
     return covered / question.weight
+
+
+def paragraph_label(text: str, start: int) -> str:
+    """The short title a paragraph opens with after a dash (——科创平台能级跃升。), which heads the paragraph's
+    sentences as a heading does a clause's; empty when the paragraph of ``start`` has none or ``start`` is in it."""
+    opening = text.rfind("\n", 0, start) + 1
+    label = _DASH_LABEL.match(text, opening)
+    return label.group(1) if label and label.end() <= start else ""
 
 
 def not_an_answer(sentence: str, hit: Hit, end: int) -> bool:

@@ -35,6 +35,7 @@ from qa.answers.candidates import (
     given_years,
     in_time_asked,
     overlaps,
+    paragraph_label,
     states_another_year,
     with_responsibility,
 )
@@ -296,7 +297,7 @@ class ExtractiveAnswerer:
                         and not asked_number:
                     # a bare 文号 answers "文号是多少"
                     continue
-                covered = normalise(sentence)
+                covered = normalise(sentence + " " + paragraph_label(hit.text, start))
                 if asked_number:
                     covered += " " + normalise(hit.doc_title)
                 vector = sentence_vectors.get((hit.passage_id, start))
