@@ -407,3 +407,17 @@ def test_a_target_that_is_a_thing_to_become_is_answered(client, server):
     assert not analyzer.analyse("太仓的高新技术企业要达到多少家?目标是什么?").target_only  # a count is asked too
     answer = client.post("/ask", json={"question": "如皋对如皋中专定的创建目标是什么?"}).json()
     assert answer["answerable"] and "如皋中专创成省联合职业技术学院如皋分院" in answer["sentences"][0]["text"]
+
+
+def test_which_meeting_approved_a_document_is_answered_from_its_notice_or_refused(client, server):
+    from qa.answers.question import QuestionAnalyzer
+
+    analyzer = QuestionAnalyzer(server.state.snapshot.index)
+    assert analyzer.analyse("涟水的行动计划是哪个会议审议通过的?").approval
+    assert not analyzer.analyse("太仓有多少个项目通过了省级验收?").approval  # a count, not the document's approval
+    assert not analyzer.analyse("How many projects were approved in Taicang?").approval
+    english = client.post("/ask", json={"question": "Which meeting approved Lianshui's sci-tech leap action plan?"}).json()
+    assert english["answerable"] and "县政府常务会议审议通过" in english["sentences"][0]["text"]
+    # 太仓's plan is printed without a forwarding notice: the meeting is not stated, and no other meeting answers
+    unstated = client.post("/ask", json={"question": "太仓的科技创新三年行动计划是经过什么会议通过的?"}).json()
+    assert not unstated["answerable"] and "通过" in unstated["refusal_reason"] and "太仓" in unstated["refusal_reason"]

@@ -17,6 +17,8 @@ from qa.retrieval.searcher import Searcher
 from qa.schemas import Filters, Hit
 
 _QUOTED_TITLE = re.compile(r"《([^《》]+)》")
+HEAD_CHARS = 2000  # the notice before a document's own text
+_APPROVED = re.compile(r"(?:讨论|审议|研究)通过|批准")
 _BASED_ON = re.compile(r"依据|根据|按照|参照|落实|转发|引用|\bbased on\b|\bpursuant\b", re.I)
 
 
@@ -34,7 +36,7 @@ def printed_lines(question: Question, ranked: list[tuple[int, Hit]], searcher: S
         (rank, clause, start, end) of each line; empty when nothing is asked, or when one line asked for is not
         printed, or when the question asks about a document it quotes in 《》 rather than the one found.
     """
-    if not (question.doc_number or question.issuer or question.date) or not ranked:
+    if not (question.doc_number or question.issuer or question.date or question.approval) or not ranked:
         return []
     top = ranked[0][1]
     if _quotes_another(question, top):
@@ -51,6 +53,8 @@ def printed_lines(question: Question, ranked: list[tuple[int, Hit]], searcher: S
         year, month, day = (int(part) for part in meta.date.split("-"))
         wanted.append((meta.issuer or meta.date,
                        re.compile(rf"^\s*{year}\s*年\s*0?{month}\s*月\s*0?{day}\s*日\s*$")))
+    if question.approval:  # 已经市委常委会讨论通过,现印发给你们
+        wanted.append(("讨论通过 审议通过 印发给你们", _APPROVED))
     if not wanted:
         return []
     found = []
@@ -81,7 +85,8 @@ def _line_of(doc_id: str, value: str, pattern: re.Pattern, ranked: list[tuple[in
 
 
 def unprinted(question: Question, ranked: list[tuple[int, Hit]], searcher: Searcher) -> str | None:
-    """Why a question about a document's 文号 or issuer has no answer: the most relevant document carries none.
+    """Why a question about a document's 文号, issuer or approval has no answer: the most relevant document states
+    none.
 
     Args:
         question: the analysed question.
@@ -91,14 +96,19 @@ def unprinted(question: Question, ranked: list[tuple[int, Hit]], searcher: Searc
     Returns:
         the refusal's reason (a 文号 quoted from elsewhere in the document would be another document's), or None.
     """
-    if not (question.doc_number or question.issuer) or not ranked or _BASED_ON.search(question.text):
+    if not (question.doc_number or question.issuer or question.approval) or not ranked \
+            or _BASED_ON.search(question.text):
         return None  # "依据哪份文件…文号是多少" asks for the 文号 of a document the found one cites
     top = ranked[0][1]
     if _quotes_another(question, top):
         return None
     meta = searcher.index.meta(top.doc_id)
+    # an approval is stated in the forwarding notice at the document's head, when at all
+    approved = question.approval and bool(_APPROVED.search(searcher.index.body_slice(top.doc_id, 0, HEAD_CHARS)))
     lacking = [what for asked, value, what in ((question.doc_number, meta.doc_number, ("文号", "document number")),
-                                               (question.issuer, meta.issuer, ("发文机关", "issuing body")))
+                                               (question.issuer, meta.issuer, ("发文机关", "issuing body")),
+                                               (question.approval, approved, ("经过哪个会议或机构通过",
+                                                                              "approving meeting or body")))
                if asked and not value]
     if not lacking:
         return None

@@ -49,6 +49,12 @@ _WANTS_DATE = re.compile(rf"成文日期|印发日期|发布日期|发文日期|
                          rf"{_ISSUING}(?:的)?(?:时间|日期|年份)|"
                          r"\b(?:when (?:was|were|did)|(?:what|which) (?:date|day))\b.*\b(?:issued?|publish(?:ed)?|sign(?:ed)?|"
                          r"released?)\b|\bdate of (?:issue|publication|release)\b|\b(?:issue|publication|release) date\b", re.IGNORECASE)
+# which meeting or body approved it (经过什么会议讨论通过, which meeting approved): the forwarding notice's line says
+_APPROVING = r"(?:讨论通过|审议通过|研究通过|批准|通过)"
+_WANTS_APPROVAL = re.compile(rf"(?:什么|哪个|哪次|哪一个|哪些)(?:会议?|机构|部门|单位)[^，,。？?]{{0,6}}{_APPROVING}|"
+                             rf"{_APPROVING}的(?:会议|机构|部门|单位)是|"
+                             r"\b(?:which|what) (?:meeting|body|committee)\b[^?]{0,30}\b(?:approv|adopt|pass)|"
+                             r"\b(?:approv|adopt|pass)\w* (?:by|at) (?:which|what)\b", re.IGNORECASE)
 _WANTS_VALIDITY = re.compile(r"还有效|是否有效|有效吗|仍然有效|还在执行|还执行吗|是否(?:废止|失效|过期|到期)|(?:废止|失效|过期|到期)了(?:吗|没)|"
                              r"有没有(?:废止|失效|过期)|什么时候(?:到期|截止|失效)|有效期(?=是|为|為|到|至|多|几|幾|截|有多|吗|嗎|呢|[?？,，。]|$)|实施期(?!内)|"
                              r"覆盖(?:的是)?哪(?:几|些)年|时间跨度|实施期限|执行期限|规划期(?!内)|起止年|"
@@ -123,6 +129,7 @@ class Question:
             (金额, 补贴, 贷款… with 多少), ``any`` (多少, 几, 目标, how many…), or None.
         doc_number: the question asks for a document's 文号.
         issuer, date: it asks which body issued a document, or on which day (the signature lines answer).
+        approval: it asks which meeting or body approved a document (the forwarding notice's line answers).
         validity: it asks whether a document is still in force (its plan period and stated validity answer).
         regions: regions named in the question, as the index spells them (``南通市``).
         several: the answer quotes several documents (分别, 其他地方怎么表述…).
@@ -154,6 +161,7 @@ class Question:
     validity: bool = False
     issuer: bool = False
     date: bool = False
+    approval: bool = False
     regions: list[str] = field(default_factory=list)
     several: bool = False
     english: bool = False
@@ -260,6 +268,7 @@ class QuestionAnalyzer:
         target_only = figure == "any" and bool(cues) and all(_NAMES_TARGET.fullmatch(cue) for cue in cues)
         return Question(text=text, terms=terms, figure=figure, doc_number=bool(_WANTS_DOC_NUMBER.search(text)),
                         issuer=bool(_WANTS_ISSUER.search(text)), date=bool(_WANTS_DATE.search(text)),
+                        approval=bool(_WANTS_APPROVAL.search(text)),
                         validity=bool(_WANTS_VALIDITY.search(text)),
                         regions=regions, several=several, english=english,
                         unknown=unknown / total if total else 0.0, formulas=_formulas(plain),
