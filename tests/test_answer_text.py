@@ -257,6 +257,25 @@ def test_a_figure_of_the_time_asked_opens_the_answer():
     assert in_time_asked(unasked, [status, target]) == [status, target]
 
 
+def test_the_line_stating_the_deadline_asked_opens_a_target_answer():
+    """到2025年…什么级别: the line that sets the target by 2025 opens the answer, the line on the same thing without a
+    date follows it; without a deadline asked, or for a question not about a target, the model's order stands."""
+    from qa.answers.candidates import Candidate, by_deadline_asked
+    from qa.answers.question import Question
+    from qa.schemas import Hit
+
+    text = "加快科创飞地向更高水平提升,强化运营服务保障。到2025年,力争创成省级科创飞地。"
+    hit = Hit(clause_id="c", doc_id="d", doc_title="某县科技创新行动计划", date="2024-03-01", heading_path=["4."],
+              text=text, char_start=0, char_end=len(text), citation="c", passage_id="p", score=1.0)
+    general, dated = (Candidate(hit=hit, rank=0, start=a, end=b, features={}) for a, b in sentence_spans(text))
+    assert by_deadline_asked(Question(text="飞地到2025年要创成什么级别?", terms={}, target=True),
+                             [general, dated]) == [dated, general]
+    assert by_deadline_asked(Question(text="飞地要创成什么级别?", terms={}, target=True),
+                             [general, dated]) == [general, dated]
+    assert by_deadline_asked(Question(text="到2025年飞地做了什么?", terms={}), [general, dated]) == [general, dated]
+    assert by_deadline_asked(Question(text="到2025年要建几个飞地?", terms={}, target=True, figure="any"),
+                             [general, dated]) == [general, dated]  # a figure's year is read by states_another_year
+
 def test_a_share_or_the_time_is_read_from_plain_words(server):
     from qa.answers.question import QuestionAnalyzer
 

@@ -198,6 +198,22 @@ def in_time_asked(question: Question, chosen: list[Candidate]) -> list[Candidate
     return sorted(chosen, key=other_time_only)
 
 
+def by_deadline_asked(question: Question, chosen: list[Candidate]) -> list[Candidate]:
+    """``chosen`` with the sentences that state the deadline a target question names (到2025年…) first: the line
+    setting the target by then opens the answer; one about the same thing without a date may complete it. Not for a
+    figure: its sentence may take the year from its clause (到2020年，… then the figures), which
+    ``states_another_year`` reads."""
+    asked = deadlines(question.text)
+    if not question.target or question.figure or not asked or len(chosen) < 2:
+        return chosen
+    return sorted(chosen, key=lambda candidate: not asked & deadlines(candidate.text))
+
+
+def deadlines(text: str) -> set[int]:
+    """The years ``text`` names as deadlines (到2025年, 2024年底, by 2025)."""
+    return {int(year) for match in _DEADLINE.finditer(text) for year in match.groups() if year}
+
+
 def not_a_target(question: Question, sentence: str, written: int | None = None) -> bool:
     """The question asks a target figure and the sentence only says how things stand (目前全市共有高新技术企业459家)
     or stood (2022年发放科技金融贷款19亿元, in a document of ``written`` 2023): it sets no target, or each of its
@@ -233,10 +249,10 @@ def states_another_year(question: str, question_years: list[int], hit: Hit, star
         return False
     own = {year} if (year := written_year(hit)) is not None else set()
     first, _ = plan_period(hit.doc_title)
-    deadlines = {int(year) for match in _DEADLINE.findall(question) for year in match if year}
-    naming = {int(year) for match in _NAMES_DOCUMENT.findall(question) for year in match if year} - deadlines
+    by = deadlines(question)
+    naming = {int(year) for match in _NAMES_DOCUMENT.findall(question) for year in match if year} - by
     asked = {year for year in question_years
-             if year in deadlines or not (year in naming and (year in own or year == first))} - given_years(question)
+             if year in by or not (year in naming and (year in own or year == first))} - given_years(question)
     if not asked:
         return False
     stated = years_mentioned(hit.text[start:end]) or \

@@ -30,6 +30,7 @@ from qa.answers.candidates import (
     RESPONSIBILITY,
     Candidate,
     answers_nothing,
+    by_deadline_asked,
     coverage,
     figure_near,
     given_years,
@@ -368,7 +369,7 @@ class ExtractiveAnswerer:
                 break
             if not any(overlaps(candidate, c) for c in chosen):
                 chosen.append(candidate)
-        chosen = in_time_asked(question, chosen)
+        chosen = by_deadline_asked(question, in_time_asked(question, chosen))
         if ASKS_RESPONSIBILITY.search(question.text):  # who carries it out: the chosen task's own note says
             return with_responsibility(chosen, candidates, MAX_SENTENCES)
         return chosen
