@@ -51,5 +51,5 @@ def test_a_phrase_never_ends_inside_a_hyphenated_word():
     glossary = Glossary(["新高", "高新技术", "企业", "新增"])
     found = dict(glossary.phrases("How many new high-tech enterprises per year?", STOP))
     assert found.get("high tech") == ["高新技术"] and "新高" not in [t for ts in found.values() for t in ts]
-    # a compound with no gloss of its own is still read in parts
+    # a compound with no gloss of its own does not stop the rest being read
     assert dict(glossary.phrases("a well-known high-tech firm", STOP)).get("high tech") == ["高新技术"]

@@ -18,7 +18,8 @@ from qa.schemas import Filters, Hit
 
 _QUOTED_TITLE = re.compile(r"《([^《》]+)》")
 HEAD_CHARS = 2000  # the notice before a document's own text
-_APPROVED = re.compile(r"(?:讨论|审议|研究)通过|批准")
+# 已经市委常委会讨论通过, 经县政府常务会议审议通过, 经市政府同意: not a project 通过验收 or a body 经批准设立
+_APPROVED = re.compile(r"(?:已经?|经)[^，,。；;]{2,24}?(?:讨论通过|审议通过|研究通过|通过|批准|同意)")
 _BASED_ON = re.compile(r"依据|根据|按照|参照|落实|转发|引用|\bbased on\b|\bpursuant\b", re.I)
 
 

@@ -100,7 +100,8 @@ class Glossary:
         matched: list[tuple[str, list[str]]] = []
         position = 0
         while position < len(words):
-            inside = position > 0 and joined[position - 1]  # the compound's whole has no gloss: its parts may
+            # inside a compound whose whole has no gloss (its first part is then left to the model): its parts may
+            inside = position > 0 and joined[position - 1]
             for length in range(min(MAX_WORDS, len(words) - position), 0, -1):
                 span = words[position:position + length]
                 if all(word in stop or len(word) < 2 for word in span):  # to have, more than
