@@ -50,7 +50,7 @@ _WANTS_DATE = re.compile(rf"成文日期|印发日期|发布日期|发文日期|
                          r"\b(?:when (?:was|were|did)|(?:what|which) (?:date|day))\b.*\b(?:issued?|publish(?:ed)?|sign(?:ed)?|"
                          r"released?)\b|\bdate of (?:issue|publication|release)\b|\b(?:issue|publication|release) date\b", re.IGNORECASE)
 # which meeting or body approved it (经过什么会议讨论通过, which meeting approved): the forwarding notice's line says
-_APPROVING = r"(?:讨论通过|审议通过|研究通过|批准|通过)"
+_APPROVING = r"(?:通过|批准)"  # 讨论通过, 审议通过 end in 通过
 _WANTS_APPROVAL = re.compile(rf"(?:什么|哪个|哪次|哪一个|哪些)(?:会议?|机构|部门|单位)[^，,。？?]{{0,6}}{_APPROVING}|"
                              rf"{_APPROVING}的(?:会议|机构|部门|单位)是|"
                              r"\b(?:which|what) (?:meeting|body|committee)\b[^?]{0,30}\b(?:approv|adopt|pass)|"
