@@ -87,6 +87,27 @@ def test_a_quoted_programme_no_document_mentions_is_out_of_scope(server):
     assert checker.check("涟水对人才有没有补贴?").topics == []
 
 
+def test_an_english_topic_no_document_speaks_of_is_out_of_scope(client, server):
+    index = server.state.snapshot.index
+    checker = ScopeChecker(index.metas, mentioned=index.mentions)
+    # a head's object the dictionary glosses with words no document uses (区块链, 元宇宙)
+    assert checker.check("Are there any rewards for blockchain in Rugao?").topics == ["blockchain (区块链)"]
+    assert checker.check("Which subsidies for the metaverse does Nantong give?").topics == ["metaverse (元宇宙)"]
+    # the object is the noun phrase's last word, up to a function word; its other words only qualify it
+    assert checker.check("What subsidies for high-tech enterprises does Rugao give?").topics == []
+    # a list beside an item the documents speak of (robots → 机器人) is partly answerable; a hyphenated word the
+    # dictionary does not gloss whole (large-model) is no such item
+    assert checker.check("What subsidies for blockchain or robots are there?").topics == []
+    assert checker.check("Any subsidies for blockchain or large-model training?").topics == ["blockchain (区块链)"]
+    # "in" says where, not what: the Sino-Swedish park in Rugao is not a topic called "called"
+    assert checker.check("What's the Sino-Swedish park in Rugao called?").topics == []
+    # a phrase the dictionary does not know is left to the answer's evidence
+    assert checker.check("Are there rewards for zorblax output?").topics == []
+    answer = client.post("/ask", json={"question": "Does Taicang offer any subsidy for blockchain?"}).json()
+    assert answer["answerable"] is False and answer["nearest"]
+    assert answer["refusal_reason"] == "No document in the collection mentions “blockchain (区块链)”."
+
+
 def test_a_place_name_running_on_into_a_term_of_the_documents_is_not_that_place(server):
     index = server.state.snapshot.index
     checker = ScopeChecker(index.metas, mentioned=index.mentions)

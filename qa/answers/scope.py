@@ -20,9 +20,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from qa.answers.topics import absent_topics
+from qa.answers.topics import absent_english_topics, absent_topics
 from qa.documents.chinese import normalise
 from qa.documents.gazetteer import Division, Gazetteer
+from qa.retrieval.bridge import is_english
 from qa.retrieval.query import short_title
 from qa.schemas import DocumentMeta
 
@@ -211,7 +212,9 @@ class ScopeChecker:
         if self.mentioned is not None:
             for name in dict.fromkeys(_PROGRAMME.findall(normalise(question))):
                 scope.programmes.append((name, bool(self.mentioned(name))))
-            scope.topics = absent_topics(question, self.mentioned, lambda word: bool(self.gazetteer.find_spans(word)))
+            is_place = lambda word: bool(self.gazetteer.find_spans(word))  # noqa: E731
+            scope.topics = absent_english_topics(question, self.mentioned, is_place) if is_english(question) \
+                else absent_topics(question, self.mentioned, is_place)
         relevant = self.documents_of(scope)
         for year in sorted({int(y) for y in _YEAR.findall(_DOC_NUMBER.sub(" ", normalise(question)))}):
             scope.years.append((year, any(self.speaks_of(self.metas[i], year) for i in relevant)))

