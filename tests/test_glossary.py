@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa.retrieval.bridge import STOP
-from qa.retrieval.glossary import Glossary, gloss_key, singular
+from qa.retrieval.glossary import Glossary, dictionary_headwords, gloss_key, singular
 
 # a collection's terms, most frequent first
 TERMS = ["科技", "企业", "创新", "高新技术", "科学技术", "委员会", "孵化器", "公司", "补贴", "组建"]
@@ -53,3 +53,11 @@ def test_a_phrase_never_ends_inside_a_hyphenated_word():
     assert found.get("high tech") == ["高新技术"] and "新高" not in [t for ts in found.values() for t in ts]
     # a compound with no gloss of its own does not stop the rest being read
     assert dict(glossary.phrases("a well-known high-tech firm", STOP)).get("high tech") == ["高新技术"]
+
+
+def test_the_whole_dictionary_is_read_for_words_the_collection_lacks():
+    assert dictionary_headwords("computing power") == ("算力",)
+    assert "补贴" in dictionary_headwords("subsidies")  # read as its singular
+    assert "跨境" in dictionary_headwords("cross border")  # the dictionary writes cross-border
+    assert "人工智能" in dictionary_headwords("AI") and "爱" not in dictionary_headwords("ai")  # a gloss, whole words
+    assert dictionary_headwords("zorblax output") == ()

@@ -97,7 +97,9 @@ def dictionary_headwords(phrase: str) -> tuple[str, ...]:
         return ()
     words = key.split()
     keys = {key, " ".join([*words[:-1], singular(words[-1])])}
-    found = [headword for wanted in keys for headword, senses in _lines(re.compile(rf"\b{re.escape(wanted)}\b"))
+    # found by its longest word: the dictionary may write the phrase with hyphens (cross-border)
+    longest = {max(wanted.split(), key=len) for wanted in keys}
+    found = [headword for word in sorted(longest) for headword, senses in _lines(word, whole_words=True)
              if keys & set(_glosses(senses))]
     return tuple(dict.fromkeys(found))
 
@@ -106,23 +108,29 @@ def dictionary_glosses(headword: str) -> list[str]:
     """The one-word glosses CC-CEDICT gives ``headword`` as a noun or adjective (补贴 → subsidy, allowance, benefit),
     not as a verb (to subsidize)."""
     glosses = []
-    for found, senses in _lines(re.compile(re.escape(f" {headword} ["))):
+    for found, senses in _lines(f" {headword} ["):
         if found == headword:
             glosses += [key for sense in senses.split("/") for part in sense.split(";") if "CL:" not in part
                         and not part.strip().startswith("to ") and len((key := gloss_key(part)).split()) == 1]
     return list(dict.fromkeys(glosses))
 
 
-def _lines(wanted: re.Pattern):
-    """(simplified headword, senses) of the dictionary's lines where ``wanted`` matches (in lower case)."""
+def _lines(wanted: str, whole_words: bool = False):
+    """(simplified headword, senses) of the dictionary's lines holding ``wanted`` (in lower case), as whole words
+    when asked (``ai`` not in ``said``)."""
     text, lowered = _dictionary()
-    end = 0
-    while (found := wanted.search(lowered, end)) is not None:
-        start, end = text.rfind("\n", 0, found.start()) + 1, text.find("\n", found.start())
+    position = lowered.find(wanted)
+    while position >= 0:
+        after = position + len(wanted)
+        if whole_words and (lowered[position - 1:position].isalnum() or lowered[after:after + 1].isalnum()):
+            position = lowered.find(wanted, after)
+            continue
+        start, end = text.rfind("\n", 0, position) + 1, text.find("\n", position)
         end = end if end >= 0 else len(text)
         match = _ENTRY.match(text[start:end])
         if match is not None:
             yield match.group(1), match.group(2)
+        position = lowered.find(wanted, end)
 
 
 class Glossary:
