@@ -274,6 +274,7 @@ def test_a_target_that_is_a_thing_to_become_is_answered(client, server):
     analyzer = QuestionAnalyzer(server.state.snapshot.index)
     assert analyzer.analyse("如皋中专提出了什么创建目标?").target_only
     assert not analyzer.analyse("太仓的高新技术企业要达到多少家?目标是什么?").target_only  # a count is asked too
+    assert not analyzer.analyse("太仓对高新技术企业总量定了什么目标?").target_only  # so is a total (总量, 总数)
     answer = client.post("/ask", json={"question": "如皋对如皋中专定的创建目标是什么?"}).json()
     assert answer["answerable"] and "如皋中专创成省联合职业技术学院如皋分院" in answer["sentences"][0]["text"]
 

@@ -27,7 +27,7 @@ UNKNOWN_WEIGHT = 0.3
 # 几份 / 几部 count documents, which no sentence states; "文号是多少" asks a document number (``doc_number``)
 # 几 after 好 or a verb with 少/多 (好几家, 少跑几趟, 多走几步) is "a few", after 这/那 (这几个行业) "these few", and
 # 几乎 "almost": they ask no number
-_WANTS_FIGURE = re.compile(r"(?<!文号是)(?<!字号是)(?<!文号为)多少|(?<![哪好这那])(?<![少多][\u4e00-\u9fff])几(?![份部篇乎])[个家名项所年成倍]?|数量|量化|目标|指标|规模(?!以[上下])|金额|比例|比重|占比|百分|多大|多高|多长|"
+_WANTS_FIGURE = re.compile(r"(?<!文号是)(?<!字号是)(?<!文号为)多少|(?<![哪好这那])(?<![少多][\u4e00-\u9fff])几(?![份部篇乎])[个家名项所年成倍]?|数量|总量|总数|数目|量化|目标|指标|规模(?!以[上下])|金额|比例|比重|占比|百分|多大|多高|多长|"
                            r"\bhow (?:many|much|big|large|high)\b|\bnumber of\b|\bamount\b|\bpercent(?:age)?\b|\bratio\b|"
                            r"\bshare\b|\btargets?\b|\bgoals?\b|\bsize\b|\bscale\b|\bquotas?\b",
                            re.IGNORECASE)
