@@ -159,6 +159,14 @@ def test_an_indicator_only_other_places_documents_state_is_refused_with_the_reas
     assert not named["answerable"] and "“数字经济核心产业增加值”" in named["refusal_reason"]
     own = client.post("/ask", json={"question": "涟水到2025年数字经济核心产业增加值占地区生产总值比重达到多少?"}).json()
     assert own["answerable"] and "15%" in own["sentences"][0]["text"]
+    # a qualifier the place never writes (高价值) before an indicator it writes (万人发明专利拥有量): its figure is the
+    # broader indicator's; 南通's plan states the one asked, and answers for 南通 (not for 如皋, a city within it)
+    qualified = client.post("/ask", json={"question": "如皋的万人高价值发明专利拥有量目标是多少?"}).json()
+    assert qualified["refusal_reason"] == "文件库中如皋市的文件没有提到“万人高价值发明专利拥有量”。"
+    broader = client.post("/ask", json={"question": "南通到2024年万人高价值发明专利拥有量要达到多少件?"}).json()
+    assert broader["answerable"] and "16件" in broader["answer"]
+    contraction = client.post("/ask", json={"question": "如皋的高新技术产业产值占规上工业总产值比重要超过多少?"}).json()
+    assert contraction["answerable"] and "55%" in contraction["answer"]  # 规上: 如皋 writes 规模以上, no qualifier
 
 
 def test_a_figure_the_documents_set_only_for_another_year_is_refused_with_the_year(client):

@@ -143,7 +143,8 @@ class ExtractiveAnswerer:
             printed = printed_lines(asked, ranked, self.searcher, filters)  # 文号, issuer, date lines
             if validity:  # and the line stating the plan period, when that is asked too
                 printed += [line for line in validity[0] if line not in printed]
-            lacking = None if printed else unprinted(asked, ranked, self.searcher) or self._indicator_unstated(asked, part)
+            lacking = None if printed else unprinted(asked, ranked, self.searcher) or \
+                self._indicator_unstated(asked, part, scope.covered_places)
             scored = [] if printed or lacking else self.candidates(asked, ranked, vector)
             years = self._years_asked(scope, part) if asked.figure else []
             kept = [c for c in scored if not states_another_year(asked.text, years, c.hit, c.start, c.end)]
@@ -202,14 +203,15 @@ class ExtractiveAnswerer:
             return f"文件库中{places}的文件没有涉及{years}" + (f"（只到{last}年）。" if last else "。")
         return scope.reason(english=question.english)
 
-    def _indicator_unstated(self, question: Question, part: Part) -> str | None:
+    def _indicator_unstated(self, question: Question, part: Part, places: list[str]) -> str | None:
         """Why a figure question about a place has no answer when it names an indicator, in the collection's wording,
         that the place's documents never use (a near miss: 太仓's plan sets no 技术合同成交额 target), counts things
         they never name (科技型中小企业) or names an indicator by a long compound they never write."""
         if question.figure is None or question.english or not part.regions or question.rates:
             return None  # a rate asked by name has its own reason, naming the rate (``_rate_unstated``)
-        indicator = self.indicators.missing(question.text, part.regions)
-        return unstated(indicator, part.regions, english=False) if indicator else None
+        own = self._own_regions([part.name] if part.name else places)
+        indicator = self.indicators.missing(question.text, part.regions, own=own)
+        return unstated(indicator, own or part.regions, english=False) if indicator else None
 
     def _years_asked(self, scope: Scope, part: Part) -> list[int]:
         """The years the question names that the part's own documents speak of: within them, a figure stated for
@@ -218,6 +220,14 @@ class ExtractiveAnswerer:
         metas = [m for m in self.searcher.index.metas if not part.regions or m.region in part.regions]
         return [year for year, covered in scope.years
                 if covered and any(ScopeChecker.speaks_of(meta, year) for meta in metas)]
+
+    def _own_regions(self, places: list[str]) -> list[str]:
+        """The regions of the collection that are the named places or lie within them (如皋市 for 如皋; 南通市 and
+        如皋市 for 南通), not the cities around them whose documents also speak for them."""
+        regions = {m.region for m in self.searcher.index.metas if m.region}
+        named = [d for place in places for d in self.scope.gazetteer.by_name.get(place, [])]
+        return sorted(region for region in regions for division in self.scope.gazetteer.lookup(region)
+                      if any(d.code == division.code or d.contains(division) for d in named))
 
     def _regions_of(self, places: list[str]) -> list[str]:
         regions = {m.region for m in self.searcher.index.metas if m.region}

@@ -14,6 +14,10 @@ So does a long compound noun: four nouns or more written together (数字经济�
 which a place either writes or does not; shorter ones have synonyms (规上工业总产值 / 规模以上工业总产值, 高新技术企业总数 /
 高新技术企业数), and a place that words them otherwise still states them. A compound the place writes with a contracted
 word spelled out (规上 → 规模以上) is the place's, and one ending in an activity (研发机构建设) names a field of work.
+
+One absent word is enough when it qualifies the indicator: the collection writes the question's run both with the
+word (万人高价值发明专利拥有量) and, in the place's documents, without it (万人发明专利拥有量). The place then states the
+broader indicator, not the one asked; a synonym or contraction would leave no such pair.
 """
 
 from __future__ import annotations
@@ -45,14 +49,17 @@ class IndicatorCheck:
         self.index = index
         self.tokenizer = index.get_tokenizer()
 
-    def missing(self, question: str, regions: list[str]) -> str | None:
+    def missing(self, question: str, regions: list[str], own: list[str] | None = None) -> str | None:
         """The indicator ``question`` names that no document of ``regions`` states (by its words, the things a count is
-        about, or a long compound), as the question writes it; None when there is none."""
+        about, or a long compound), or that the place's ``own`` documents (not those of a city around it) state only
+        without its qualifier; as the question writes it, None when there is none."""
         docs = [m.doc_id for m in self.index.metas if m.region in regions]
         if not docs or self.index.catalog is None:
             return None
         tagged = self.tokenizer.tagged(question)
-        return self._unstated(tagged, docs) or self._uncounted(tagged, docs) or self._unnamed(tagged, docs)
+        own_docs = [m.doc_id for m in self.index.metas if m.region in (own or regions)]
+        return self._unstated(tagged, docs) or self._uncounted(tagged, docs) or self._unnamed(tagged, docs) \
+            or (self._qualified(tagged, own_docs) if own_docs else None)
 
     def _unstated(self, tagged: list[tuple[str, str]], docs: list[str]) -> str | None:
         """An indicator in the collection's wording two or more of whose words ``docs`` never use."""
@@ -66,6 +73,27 @@ class IndicatorCheck:
             phrase = self._written_run(words, start, absent)
             if phrase is not None:
                 return phrase
+        return None
+
+    def _qualified(self, tagged: list[tuple[str, str]], docs: list[str]) -> str | None:
+        """A run the collection writes whose one word (with single characters before it: 高 + 价值) ``docs`` never use,
+        while they write the run without it; the word qualifies, it is not the run's head (it never ends the run)."""
+        words = [word for word, _ in tagged]
+        for position, word in enumerate(words):
+            if len(word) < 2 or not _CJK_WORD.match(word) or word in QUESTION_WORDS or self._in(word, docs) \
+                    or self._spelled_out([word], docs):  # 规上, which the place writes 规模以上
+                continue
+            for first in range(max(0, position - 3), position + 1):  # the longest run first
+                for last in range(len(words) - 1, position, -1):
+                    run = words[first:last + 1]
+                    if not all(_CJK_WORD.match(w) for w in run) or not self.index.mentions("".join(run)):
+                        continue
+                    for start in range(position, max(first - 1, position - 3), -1):
+                        if start < position and len(words[start]) != 1:
+                            break
+                        rest = "".join(words[first:start] + words[position + 1:last + 1])
+                        if len(rest) >= MIN_COUNTED_CHARS and self._in(rest, docs):
+                            return "".join(run)
         return None
 
     def _unnamed(self, tagged: list[tuple[str, str]], docs: list[str]) -> str | None:
