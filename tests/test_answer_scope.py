@@ -106,6 +106,16 @@ def test_an_english_topic_no_document_speaks_of_is_out_of_scope(client, server):
     answer = client.post("/ask", json={"question": "Does Taicang offer any subsidy for blockchain?"}).json()
     assert answer["answerable"] is False and answer["nearest"]
     assert answer["refusal_reason"] == "No document in the collection mentions “blockchain (区块链)”."
+    # the word just before a head (graphene projects): one the dictionary translates one way only, that the term
+    # bridge finds no collection term for either (here: all but production, which it meets as 生产)
+    bridged = ScopeChecker(index.metas, mentioned=index.mentions, equivalent=lambda word: word == "production")
+    assert bridged.check("Which graphene enterprises does Rugao support?").topics == ["graphene (石墨烯)"]
+    assert checker.check("Which graphene enterprises does Rugao support?").topics == []  # no bridge: not read
+    assert bridged.check("Which production enterprises does Rugao support?").topics == []
+    assert bridged.check("How many innovative companies does Nantong want?").topics == []  # two translations
+    assert bridged.check("Where is Lianshui's PCB industry base?").topics == []  # the documents write PCB
+    graphene = client.post("/ask", json={"question": "Does Rugao plan any graphene projects?"}).json()
+    assert graphene["refusal_reason"] == "No document in the collection mentions “graphene (石墨烯)”."
 
 
 def test_a_place_name_running_on_into_a_term_of_the_documents_is_not_that_place(server):

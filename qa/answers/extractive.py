@@ -101,9 +101,14 @@ class ExtractiveAnswerer:
         self.analyzer = QuestionAnalyzer(index)
         # a word the lexical index holds is mentioned; only others need the scan of every body
         self.scope = ScopeChecker(index.metas, mentioned=lambda text: index.lexical.doc_freq(text) > 0
-                                  or index.mentions(text))
+                                  or index.mentions(text), equivalent=self._bridged)
         self.vectors = EvidenceVectors(searcher)
         self.indicators = IndicatorCheck(index)
+
+    def _bridged(self, word: str) -> bool:
+        """Whether the term bridge finds a collection term for an English word (by dictionary or model)."""
+        bridge, embedder = self.searcher.bridge, self.searcher.embedder
+        return bridge is None or embedder is None or bool(bridge.translate(word, embedder))
 
     # -- the answer ------------------------------------------------------------------------------
     def answer(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:

@@ -152,11 +152,14 @@ class ScopeChecker:
         metas: the collection's documents.
         gazetteer: the divisions (the shipped table by default).
         mentioned: text → whether a document's body contains it (a law a held document quotes is in scope).
+        equivalent: English word → whether the collection has a term for it (an English topic's test).
     """
 
-    def __init__(self, metas: list[DocumentMeta], gazetteer: Gazetteer | None = None, mentioned=None):
+    def __init__(self, metas: list[DocumentMeta], gazetteer: Gazetteer | None = None, mentioned=None,
+                 equivalent=None):
         self.gazetteer = gazetteer or Gazetteer.shipped()
         self.mentioned = mentioned  # text → whether some document's body contains it
+        self.equivalent = equivalent  # English word → whether the collection has a term for it (the term bridge)
         self.metas = metas
         self.doc_places: list[list[Division]] = []
         for meta in metas:
@@ -213,7 +216,8 @@ class ScopeChecker:
             for name in dict.fromkeys(_PROGRAMME.findall(normalise(question))):
                 scope.programmes.append((name, bool(self.mentioned(name))))
             is_place = lambda word: bool(self.gazetteer.find_spans(word))  # noqa: E731
-            scope.topics = absent_english_topics(question, self.mentioned, is_place) if is_english(question) \
+            scope.topics = absent_english_topics(question, self.mentioned, is_place, self.equivalent) \
+                if is_english(question) \
                 else absent_topics(question, self.mentioned, is_place)
         relevant = self.documents_of(scope)
         for year in sorted({int(y) for y in _YEAR.findall(_DOC_NUMBER.sub(" ", normalise(question)))}):

@@ -131,8 +131,8 @@ def _english_heads() -> frozenset[str]:
     return frozenset(gloss for head in _TOPIC_HEADS for gloss in dictionary_glosses(head))
 
 
-def absent_english_topics(question: str, mentioned: Callable[[str], object],
-                          is_place: Callable[[str], bool]) -> list[str]:
+def absent_english_topics(question: str, mentioned: Callable[[str], object], is_place: Callable[[str], bool],
+                          equivalent: Callable[[str], bool] | None = None) -> list[str]:
     """The topics an English ``question`` names as a head's object (subsidies for computing power) that the
     dictionary knows and no document speaks of, each as ``phrase (headwords)``: ``computing power (算力)``.
 
@@ -140,6 +140,8 @@ def absent_english_topics(question: str, mentioned: Callable[[str], object],
         question: the question as asked.
         mentioned: text → whether (truthy) a document's body contains it.
         is_place: word → whether it names a place (a place is the scope check's, not a topic).
+        equivalent: English word → whether the collection has a term for it (the term bridge); without it, a word
+            before a head is not read as a topic.
 
     Returns:
         the absent topics, or none when another item of the object's list (subsidies for drones or robots) is one
@@ -151,6 +153,9 @@ def absent_english_topics(question: str, mentioned: Callable[[str], object],
         words = gloss_key(head.group()).split()
         if not words or (words[-1] not in heads and singular(words[-1]) not in heads):
             continue
+        modifier = _modifier(question[:head.start()], mentioned, is_place, equivalent) if equivalent else None
+        if modifier:
+            found.append(modifier)
         following = _OBJECT_OF.match(question, head.end() + 1) if question[head.end():head.end() + 1] == " " else None
         if following is None:
             continue
@@ -161,12 +166,29 @@ def absent_english_topics(question: str, mentioned: Callable[[str], object],
         if phrase is None:
             continue
         text, headwords = phrase
-        if any(mentioned(word) or is_place(word) for word in headwords):
+        if any(mentioned(word) or is_place(word) for word in headwords) or mentioned(text) or mentioned(text.upper()):
             continue
         if any(item and _covered(item, mentioned) for item in items[1:]):
             continue
         found.append(f"{text} ({'、'.join(headwords[:3])})")
     return list(dict.fromkeys(found))
+
+
+def _modifier(before: str, mentioned: Callable[[str], object], is_place: Callable[[str], bool],
+              equivalent: Callable[[str], bool]) -> str | None:
+    """The word just before a head (blockchain industry, metaverse projects), as a topic no document speaks of: a
+    single word the dictionary translates one way only, a term rather than a description (an adjective such as
+    innovative or private, or a word of many senses, has several translations, and the documents may say the same
+    thing otherwise), and for which the term bridge finds no collection term either (production → 产制 in the
+    dictionary, but 生产 by the model)."""
+    word = re.search(r"(?<![-\w])([A-Za-z]+)\s+$", before)
+    if word is None or gloss_key(word.group(1)) in STOP:
+        return None
+    headwords = dictionary_headwords(word.group(1))
+    if len(headwords) != 1 or mentioned(headwords[0]) or is_place(headwords[0]) or equivalent(word.group(1)) \
+            or mentioned(word.group(1)):  # the documents write PCB as it is, whatever the dictionary's 多氯联苯
+        return None
+    return f"{gloss_key(word.group(1))} ({headwords[0]})"
 
 
 def _noun_phrase(item: str) -> str:
