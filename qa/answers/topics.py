@@ -3,8 +3,9 @@
 A topic is a specific word before a generic head (低空 + 经济, 无人机 + 产业) or before a kind of benefit (电价 + 优惠,
 购车 + 补贴). When no document uses the specific word, the question is about something the collection does not hold,
 however well its head matches: the scope check (``qa.answers.scope``) refuses it and names the topic. An English
-question names a topic as the object of such a head (subsidies for computing power): CC-CEDICT gives the object's
-Chinese words (算力), and when it knows the phrase and no document uses any of them, the topic is absent.
+question names a topic as the object of such a head (subsidies for computing power) or as one term before it (graphene
+projects): CC-CEDICT gives its Chinese words (算力, 石墨烯), and when it knows the phrase and no document uses any of
+them, the topic is absent.
 """
 
 from __future__ import annotations
